@@ -1,0 +1,3 @@
+from eduplus.cli import main
+
+main()

@@ -1,0 +1,21 @@
+"""The JSON API (django-ninja); OpenAPI schema at /api/openapi.json, docs at /api/docs."""
+
+from ninja import NinjaAPI
+
+from eduplus.accounts.api import router as accounts_router
+from eduplus.core.api import session_auth
+from eduplus.people.api import router as people_router
+from eduplus.regions.api import router as regions_router
+from eduplus.schools.api import router as schools_router
+
+api = NinjaAPI(
+    title="EduPlus API",
+    version="1",
+    description="互联网+教育 平台接口。All data is scoped to the caller's region, school or class.",
+    auth=session_auth,
+    urls_namespace="api",
+)
+api.add_router("/accounts", accounts_router)
+api.add_router("/regions", regions_router)
+api.add_router("/schools", schools_router)
+api.add_router("/people", people_router)

@@ -1,0 +1,89 @@
+"""Roles and the actions they grant, declared as data (角色与权限).
+
+Views and API endpoints ask ``user_can(user, action)``; no view tests a role by name.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    PROVINCE_OFFICER = "province_officer", _("省级教育管理者")
+    CITY_OFFICER = "city_officer", _("市级教育管理者")
+    COUNTY_OFFICER = "county_officer", _("县级教育管理者")
+    SCHOOL_ADMIN = "school_admin", _("学校管理员")
+    TEACHER = "teacher", _("教师")
+    STUDENT = "student", _("学生")
+    PARENT = "parent", _("家长")
+    SYSTEM_ADMIN = "system_admin", _("系统管理员")
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
+    AUDIT_ADMIN = "audit_admin", _("审计管理员")
+
+
+OFFICER_ROLES = frozenset({Role.PROVINCE_OFFICER, Role.CITY_OFFICER, Role.COUNTY_OFFICER})
+SCHOOL_ROLES = frozenset({Role.SCHOOL_ADMIN, Role.TEACHER, Role.STUDENT})
+# 三员分立: system, security and audit administrators are three different people.
+THREE_ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+# Region level (code length) each officer role is attached to.
+OFFICER_REGION_LEVEL = {
+    Role.PROVINCE_OFFICER: 1,
+    Role.CITY_OFFICER: 2,
+    Role.COUNTY_OFFICER: 3,
+}
+
+
+class Action:
+    REGION_VIEW = "region.view"
+    SCHOOL_VIEW = "school.view"
+    SCHOOL_CHANGE = "school.change"
+    SCHOOL_IMPORT = "school.import"
+    SCHOOL_EXPORT = "school.export"
+    PERSON_VIEW = "person.view"
+    PERSON_VIEW_ID_NUMBER = "person.view_id_number"
+    ACCOUNT_MANAGE = "account.manage"
+    ACCOUNT_UNLOCK = "account.unlock"
+    SECURITY_POLICY_VIEW = "security.policy_view"
+    AUDIT_VIEW = "audit.view"
+
+
+_OFFICER = {
+    Action.REGION_VIEW,
+    Action.SCHOOL_VIEW,
+    Action.SCHOOL_CHANGE,
+    Action.SCHOOL_IMPORT,
+    Action.SCHOOL_EXPORT,
+    Action.PERSON_VIEW,
+}
+
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    Role.PROVINCE_OFFICER: frozenset(_OFFICER),
+    Role.CITY_OFFICER: frozenset(_OFFICER),
+    Role.COUNTY_OFFICER: frozenset(_OFFICER),
+    Role.SCHOOL_ADMIN: frozenset(
+        {
+            Action.REGION_VIEW,
+            Action.SCHOOL_VIEW,
+            Action.SCHOOL_CHANGE,
+            Action.SCHOOL_EXPORT,
+            Action.PERSON_VIEW,
+            # 学籍 work needs the full ID number; every reveal is audited.
+            Action.PERSON_VIEW_ID_NUMBER,
+        }
+    ),
+    Role.TEACHER: frozenset({Action.SCHOOL_VIEW, Action.PERSON_VIEW}),
+    Role.STUDENT: frozenset({Action.SCHOOL_VIEW, Action.PERSON_VIEW, Action.PERSON_VIEW_ID_NUMBER}),
+    Role.PARENT: frozenset({Action.SCHOOL_VIEW, Action.PERSON_VIEW, Action.PERSON_VIEW_ID_NUMBER}),
+    Role.SYSTEM_ADMIN: frozenset(
+        {
+            Action.REGION_VIEW,
+            Action.SCHOOL_VIEW,
+            Action.SCHOOL_IMPORT,
+            Action.SCHOOL_EXPORT,
+            Action.ACCOUNT_MANAGE,
+        }
+    ),
+    Role.SECURITY_ADMIN: frozenset({Action.ACCOUNT_UNLOCK, Action.SECURITY_POLICY_VIEW}),
+    Role.AUDIT_ADMIN: frozenset({Action.AUDIT_VIEW}),
+}

@@ -1,0 +1,123 @@
+"""Reading tabular files schools really send: CSV in UTF-8 (with or without BOM),
+GBK or GB18030, Excel .xlsx and legacy .xls (python-calamine reads both).
+
+Every reader yields rows as lists of strings with their 1-based row number in the
+file, so that errors can name the row a person sees in Excel.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from python_calamine import CalamineWorkbook
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+
+
+class TabularError(ValueError):
+    """The file cannot be read at all (format, encoding): a clear reason."""
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int  # 1-based row number in the file (as Excel shows it)
+    cells: list[str]
+
+    def is_blank(self) -> bool:
+        return not any(c.strip() for c in self.cells)
+
+
+def detect_encoding(data: bytes) -> str:
+    """UTF-8 (BOM or not) first; then GB18030, a superset of GBK and GB2312.
+
+    A strict UTF-8 decode of Chinese GBK text fails quickly, and GB18030 decodes every
+    byte sequence GBK produces, so the order is safe.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    try:
+        data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise TabularError(
+            f"无法识别文件编码（已尝试 UTF-8、GBK、GB18030），第 {exc.start} 字节处有非法字符"
+        ) from exc
+    return "gb18030"
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        # Excel stores codes typed as numbers as floats: 4111010001.0 -> "4111010001".
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def read_rows(source: str | Path | IO[bytes], *, filename: str | None = None) -> Iterator[Row]:
+    """Yield the rows of the first sheet (Excel) or of the CSV file."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        name = filename or path.name
+        with path.open("rb") as fh:
+            data = fh.read()
+    else:
+        name = filename or getattr(source, "name", "") or ""
+        data = source.read()
+    if not data:
+        raise TabularError("文件为空")
+    suffix = Path(name).suffix.lower()
+    if suffix in EXCEL_SUFFIXES or data[:4] in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
+        yield from _read_excel(data)
+    else:
+        yield from _read_csv(data)
+
+
+def _read_csv(data: bytes) -> Iterator[Row]:
+    if b"\x00" in data[:4096]:
+        raise TabularError(
+            "文件不是文本格式的 CSV（含有二进制内容）；请另存为 CSV 或 Excel 后再导入"
+        )
+    text = data.decode(detect_encoding(data))
+    sample = text[:4096]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",\t;，")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    for index, cells in enumerate(reader, start=1):
+        yield Row(index, [c.strip() for c in cells])
+
+
+def _read_excel(data: bytes) -> Iterator[Row]:
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises several error types for corrupt files
+        raise TabularError(f"无法读取 Excel 文件：{exc}") from exc
+    if not workbook.sheet_names:
+        raise TabularError("Excel 文件中没有工作表")
+    sheet = workbook.get_sheet_by_index(0)
+    # skip_empty_area=False keeps leading blank rows, so numbers match Excel's.
+    for index, values in enumerate(sheet.to_python(skip_empty_area=False), start=1):
+        yield Row(index, [_cell_text(v) for v in values])

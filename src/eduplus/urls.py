@@ -1,0 +1,16 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from eduplus.accounts.home import home
+from eduplus.api import api
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("", include("eduplus.core.urls")),
+    path("", include("eduplus.accounts.urls")),
+    path("regions/", include("eduplus.regions.urls")),
+    path("schools/", include("eduplus.schools.urls")),
+    path("people/", include("eduplus.people.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("api/", api.urls),
+]
