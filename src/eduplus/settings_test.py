@@ -21,3 +21,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "NAME": os.path.join(os.environ["EDUPLUS_VAR_DIR"], "test.sqlite3")
     }
 DEBUG = False
+# Serve static files from the app directories in tests (no collectstatic needed).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+os.makedirs(os.path.join(os.environ["EDUPLUS_VAR_DIR"], "static"), exist_ok=True)

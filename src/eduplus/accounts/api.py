@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from eduplus.accounts.models import User
 from eduplus.core.roles import Role
-from eduplus.core.scoping import scope_for
 
 router = Router(tags=["accounts"])
 
@@ -27,15 +27,14 @@ class MeOut(Schema):
 
 @router.get("/me", response=MeOut)
 def me(request: HttpRequest) -> dict[str, Any]:
-    user = request.user
-    scope_for(user)
+    user = cast(User, request.user)  # session auth guarantees an account
     roles = [
         {"role": r, "label": str(Role(r).label), "region_code": reg, "school_id": sch}
-        for r, reg, sch in user.role_assignments.values_list("role", "region_id", "school_id")  # type: ignore[union-attr]
+        for r, reg, sch in user.role_assignments.values_list("role", "region_id", "school_id")
     ]
     return {
         "username": user.get_username(),
-        "display_name": user.display_name,  # type: ignore[union-attr]
+        "display_name": user.display_name,
         "roles": roles,
         "actions": sorted(user.allowed_actions()),
-    }  # type: ignore[union-attr]
+    }

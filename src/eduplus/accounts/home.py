@@ -5,6 +5,7 @@ Lives in accounts because it is the one foundation app allowed to read all the o
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -57,7 +58,7 @@ def home_context(request: HttpRequest) -> dict[str, Any]:
         ).count()
     if Role.AUDIT_ADMIN in roles:
         now = timezone.now()
-        since = now - timezone.timedelta(days=1)
+        since = now - dt.timedelta(days=1)
         ctx["audit_day"] = AuditEntry.objects.filter(occurred_at__gte=since).count()
         ctx["denials_day"] = AuditEntry.objects.filter(
             occurred_at__gte=since, result="denied"

@@ -33,7 +33,7 @@ class User(AbstractBaseUser):
         related_name="account",
     )
     display_name = models.CharField(_("姓名"), max_length=64)
-    is_active = models.BooleanField(_("启用"), default=True)
+    is_active = models.BooleanField(_("启用"), default=True)  # type: ignore[assignment,misc]
     date_joined = models.DateTimeField(_("创建时间"), default=timezone.now)
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
     must_change_password = models.BooleanField(_("须修改密码"), default=False)
@@ -43,7 +43,7 @@ class User(AbstractBaseUser):
     objects = UserManager()
 
     USERNAME_FIELD = "username"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("账号")

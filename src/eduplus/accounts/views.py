@@ -55,7 +55,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if outcome.user is not None:
             login(request, outcome.user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect(next_url or settings.LOGIN_REDIRECT_URL)
-        form.add_error(None, outcome.error)
+        form.add_error(None, outcome.error or _("登录失败"))
     return render(request, "accounts/login.html", {"form": form, "next": next_url})
 
 
@@ -75,8 +75,8 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             password_change(
-                user=request.user,
-                old_password=form.cleaned_data["old_password"],  # type: ignore[arg-type]
+                user=request.user,  # type: ignore[arg-type]
+                old_password=form.cleaned_data["old_password"],
                 new_password=form.cleaned_data["new_password"],
                 request=request,
             )

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -164,7 +165,7 @@ def access_object(
     qs = queryset._default_manager.all() if isinstance(queryset, type) else queryset
     try:
         return qs.visible_to(user).get(**lookup)  # type: ignore[attr-defined, no-any-return]
-    except (qs.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         pass
     try:
         exists = qs.filter(**lookup).exists()

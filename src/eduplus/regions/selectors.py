@@ -45,23 +45,23 @@ def region_children_with_counts(user: Any, region: Region) -> list[dict[str, Any
         .annotate(prefix=Substr("region_id", 1, child_len))
         .values("prefix")
         .annotate(
-            schools=Count("id", filter=~Q(school_type=SchoolType.TEACHING_POINT)),
-            teaching_points=Count("id", filter=Q(school_type=SchoolType.TEACHING_POINT)),
-            students=Sum("student_count"),
-            teachers=Sum("teacher_count"),
+            n_schools=Count("id", filter=~Q(school_type=SchoolType.TEACHING_POINT)),
+            n_points=Count("id", filter=Q(school_type=SchoolType.TEACHING_POINT)),
+            n_students=Sum("student_count"),
+            n_teachers=Sum("teacher_count"),
         )
     )
-    by_prefix = {row["prefix"]: row for row in stats}
+    by_prefix: dict[str, Any] = {row["prefix"]: row for row in stats}
     result = []
     for child in children:
         row = by_prefix.get(child.code, {})
         result.append(
             {
                 "region": child,
-                "schools": row.get("schools", 0) or 0,
-                "teaching_points": row.get("teaching_points", 0) or 0,
-                "students": row.get("students", 0) or 0,
-                "teachers": row.get("teachers", 0) or 0,
+                "schools": row.get("n_schools") or 0,
+                "teaching_points": row.get("n_points") or 0,
+                "students": row.get("n_students") or 0,
+                "teachers": row.get("n_teachers") or 0,
             }
         )
     return result

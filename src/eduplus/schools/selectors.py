@@ -62,14 +62,14 @@ def school_type_breakdown(user: Any, region_code: str | None = None) -> list[dic
     if region_code:
         qs = qs.filter(region_subtree_q("region_id", region_code))
     labels = dict(SchoolType.choices)
-    rows = qs.values("school_type").annotate(n=Count("id"), students=Sum("student_count"))
+    rows = qs.values("school_type").annotate(n=Count("id"), pupils=Sum("student_count"))
     return sorted(
         (
             {
                 "code": r["school_type"],
                 "label": labels.get(r["school_type"], r["school_type"]),
                 "count": r["n"],
-                "students": r["students"] or 0,
+                "students": r["pupils"] or 0,
             }
             for r in rows
         ),

@@ -13,7 +13,7 @@ from eduplus.people.models import Guardianship, Person, Student, Teacher, Teachi
 from eduplus.regions.models import Region
 from eduplus.schools.models import School, SchoolClass
 
-DEMO_PASSWORD = "Test@Pass2026"
+DEMO_PASSWORD = "Test@Pass2026"  # noqa: S105 - synthetic test accounts only
 _seq = itertools.count(1)
 
 
@@ -120,14 +120,22 @@ class RoleAssignmentFactory(factory.django.DjangoModelFactory):
     role = "county_officer"
 
 
-def user_with_role(role: str, *, region: str | None = None, school: School | None = None,
-                   person: Person | None = None, username: str | None = None) -> User:
-    kwargs = {"person": person} if person is not None else {}
+def user_with_role(
+    role: str,
+    *,
+    region: str | None = None,
+    school: School | None = None,
+    person: Person | None = None,
+    username: str | None = None,
+) -> User:
+    kwargs: dict[str, object] = {"person": person} if person is not None else {}
     if username:
         kwargs["username"] = username
-    user = UserFactory(**kwargs)
+    user: User = UserFactory(**kwargs)  # type: ignore[assignment]
     RoleAssignment.objects.create(
-        user=user, role=role, region=Region.objects.get(code=region) if region else None,
+        user=user,
+        role=role,
+        region=Region.objects.get(code=region) if region else None,
         school=school,
     )
     return user
