@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from eduplus.core.audit import audit_record
 from eduplus.core.models import AuditEntry
 from eduplus.core.roles import OFFICER_ROLES, Role
 from eduplus.core.scoping import scope_for
@@ -48,6 +49,14 @@ def home_context(request: HttpRequest) -> dict[str, Any]:
         ctx["own_enrolment"] = student_list(user).filter(person_id=user.person_id).first()  # type: ignore[union-attr]
     if Role.PARENT in roles:
         ctx["children_enrolments"] = children_of(user)
+        if ctx["children_enrolments"]:
+            audit_record(
+                actor=user,
+                action="person.list",
+                request=request,
+                target_type="people.student",
+                details={"ids": [s.pk for s in ctx["children_enrolments"]], "via": "home"},
+            )
     if Role.SECURITY_ADMIN in roles:
         now = timezone.now()
         ctx["locked_accounts"] = User.objects.filter(locked_until__gt=now).count()

@@ -9,7 +9,7 @@ from eduplus.core.pagination import paginate
 from eduplus.core.permissions import require_action
 from eduplus.core.roles import Action
 from eduplus.core.scoping import access_object
-from eduplus.regions.models import Region, RegionLevel
+from eduplus.regions.models import Agency, Region, RegionLevel
 from eduplus.regions.selectors import (
     region_breadcrumb,
     region_children_with_counts,
@@ -38,6 +38,7 @@ def detail(request: HttpRequest, region_code: str) -> HttpResponse:
     )
     context = {
         "region": region,
+        "agency": Agency.objects.filter(region=region).first(),
         "breadcrumb": region_breadcrumb(request.user, region),
         "totals": school_totals(request.user, region.code),
         "by_type": school_type_breakdown(request.user, region.code),

@@ -55,6 +55,12 @@ class School(models.Model):
         indexes = [
             models.Index(fields=["region", "code"], name="school_region_code_idx"),
             models.Index(fields=["school_type", "region"], name="school_type_region_idx"),
+            # Covers the region rollups (counts and headcount sums by region prefix and
+            # type), so dashboards aggregate from the index alone.
+            models.Index(
+                fields=["region", "school_type", "student_count", "teacher_count", "class_count"],
+                name="school_rollup_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -104,7 +104,9 @@ def test_idle_session_times_out(client):
 @override_settings(EDUPLUS_PASSWORD_MAX_AGE_DAYS=90)
 def test_expired_password_forces_a_change_before_anything_else(client):
     user = f.user_with_role("county_officer", region="410102")
-    User.objects.filter(pk=user.pk).update(password_changed_at=timezone.now() - dt.timedelta(days=91))
+    User.objects.filter(pk=user.pk).update(
+        password_changed_at=timezone.now() - dt.timedelta(days=91)
+    )
     post_login(client, user.username, PW)
     response = client.get("/schools/")
     assert response.status_code == 302 and response["Location"] == "/password/"

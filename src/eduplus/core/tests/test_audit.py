@@ -8,8 +8,9 @@ from eduplus.core.models import AuditEntry
 @pytest.mark.django_db
 def test_audit_log_refuses_update_and_delete_in_orm_and_sql(rf):
     request = rf.get("/", REMOTE_ADDR="10.1.2.3", HTTP_USER_AGENT="pytest")
-    entry = audit_record(actor=None, username="nobody", action="auth.login", result="failure",
-                         request=request)
+    entry = audit_record(
+        actor=None, username="nobody", action="auth.login", result="failure", request=request
+    )
     assert entry.source_ip == "10.1.2.3"
     assert entry.occurred_at.tzinfo is not None
     with pytest.raises(PermissionError):

@@ -18,7 +18,7 @@ def test_subtree_bounds_are_prefix_ranges():
     assert region_subtree_upper_bound("4199") == "419:"
     for code in ("41", "4101", "410102", "419001"):
         assert "41" <= code < region_subtree_upper_bound("41")
-    assert not ("42" < region_subtree_upper_bound("41"))
+    assert region_subtree_upper_bound("41") <= "42"
     assert minimal_prefixes({"41", "4101", "410102", "42"}) == {"41", "42"}
 
 

@@ -17,7 +17,9 @@ def test_lists_mask_id_numbers_and_every_read_is_audited(world, login):
     assert world.a.student.pk in entry.details["ids"]
     detail = client.get(f"/people/students/{world.a.student.pk}/").content.decode()
     assert full not in detail
-    assert AuditEntry.objects.filter(action="person.view", target_id=str(world.a.student.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action="person.view", target_id=str(world.a.student.pk)
+    ).exists()
 
 
 @pytest.mark.django_db
