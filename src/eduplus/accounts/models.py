@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from eduplus.core.roles import ROLE_ACTIONS, THREE_ADMIN_ROLES, Role
-from eduplus.core.scoping import Scope
+from eduplus.core.scoping import Scope, scope_for
 from eduplus.people.models import Person
 from eduplus.regions.models import Region
 from eduplus.schools.models import School
@@ -56,11 +56,8 @@ class User(AbstractBaseUser):
     # Roles and scope -------------------------------------------------------------
 
     def role_codes(self) -> frozenset[str]:
-        cached = getattr(self, "_role_codes", None)
-        if cached is None:
-            cached = frozenset(self.role_assignments.values_list("role", flat=True))
-            self._role_codes = cached
-        return cached
+        # The scope is built once per request from the same role assignments.
+        return scope_for(self).roles
 
     def allowed_actions(self) -> frozenset[str]:
         actions: set[str] = set()

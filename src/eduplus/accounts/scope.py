@@ -9,6 +9,7 @@ from django.conf import settings
 from eduplus.core.roles import OFFICER_ROLES, Role
 from eduplus.core.scoping import Scope
 from eduplus.people.models import Guardianship, Student, Teacher, TeachingAssignment
+from eduplus.schools.models import School
 
 if TYPE_CHECKING:
     from eduplus.accounts.models import User
@@ -61,6 +62,16 @@ def build_scope(user: User) -> Scope:
         elif role == Role.SYSTEM_ADMIN:
             # Organisation data of the deployment's province; never people's records.
             org_regions.add(settings.EDUPLUS_PROVINCE)
+    # A teaching point (教学点) is run by its central school: whoever holds the school
+    # holds its teaching points too.
+    if schools or org_schools:
+        points = dict(
+            School.objects.filter(parent_school_id__in=sorted(schools | org_schools)).values_list(
+                "id", "parent_school_id"
+            )
+        )
+        schools |= {p for p, parent in points.items() if parent in schools}
+        org_schools |= {p for p, parent in points.items() if parent in org_schools}
     return Scope(
         region_codes=frozenset(regions),
         school_ids=frozenset(schools),

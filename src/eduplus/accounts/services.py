@@ -211,7 +211,6 @@ def role_assign(
     assignment = RoleAssignment(user=user, role=role, region=region, school=school)
     assignment.full_clean()
     assignment.save()
-    user.__dict__.pop("_role_codes", None)
     user.__dict__.pop("_eduplus_scope", None)
     audit_record(
         actor=actor,

@@ -6,20 +6,20 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from eduplus.core.roles import Action
 
 NAV: list[tuple[str, Any, str | None]] = [
-    ("home", _("首页"), None),
-    ("regions:browse", _("区域"), Action.REGION_VIEW),
-    ("schools:list", _("学校"), Action.SCHOOL_VIEW),
-    ("people:students", _("学生"), Action.PERSON_VIEW),
-    ("people:teachers", _("教师"), Action.PERSON_VIEW),
-    ("schools:import", _("名录导入"), Action.SCHOOL_IMPORT),
-    ("accounts:list", _("账号管理"), Action.ACCOUNT_MANAGE),
-    ("accounts:security", _("安全管理"), Action.ACCOUNT_UNLOCK),
-    ("core:audit", _("审计日志"), Action.AUDIT_VIEW),
+    ("home", pgettext_lazy("nav", "首页"), None),
+    ("regions:browse", pgettext_lazy("nav", "区域"), Action.REGION_VIEW),
+    ("schools:list", pgettext_lazy("nav", "学校"), Action.SCHOOL_VIEW),
+    ("people:students", pgettext_lazy("nav", "学生"), Action.PERSON_VIEW),
+    ("people:teachers", pgettext_lazy("nav", "教师"), Action.PERSON_VIEW),
+    ("schools:import", pgettext_lazy("nav", "名录导入"), Action.SCHOOL_IMPORT),
+    ("accounts:list", pgettext_lazy("nav", "账号管理"), Action.ACCOUNT_MANAGE),
+    ("accounts:security", pgettext_lazy("nav", "安全管理"), Action.ACCOUNT_UNLOCK),
+    ("core:audit", pgettext_lazy("nav", "审计日志"), Action.AUDIT_VIEW),
 ]
 
 

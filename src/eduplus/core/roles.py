@@ -63,7 +63,6 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.COUNTY_OFFICER: frozenset(_OFFICER),
     Role.SCHOOL_ADMIN: frozenset(
         {
-            Action.REGION_VIEW,
             Action.SCHOOL_VIEW,
             Action.SCHOOL_CHANGE,
             Action.SCHOOL_EXPORT,

@@ -100,12 +100,14 @@ def _read_csv(data: bytes) -> Iterator[Row]:
             "文件不是文本格式的 CSV（含有二进制内容）；请另存为 CSV 或 Excel 后再导入"
         )
     text = data.decode(detect_encoding(data))
-    sample = text[:4096]
+    # Only the delimiter is sniffed. The sniffer also guesses quoting from the sample
+    # and answers doublequote=False when no "" happens to occur in it, which mangles
+    # a later "二小""东""校区"; Excel writes standard quoting, so keep that.
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",\t;，")
+        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",\t;，").delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
     for index, cells in enumerate(reader, start=1):
         yield Row(index, [c.strip() for c in cells])
 
@@ -117,7 +119,11 @@ def _read_excel(data: bytes) -> Iterator[Row]:
         raise TabularError(f"无法读取 Excel 文件：{exc}") from exc
     if not workbook.sheet_names:
         raise TabularError("Excel 文件中没有工作表")
-    sheet = workbook.get_sheet_by_index(0)
-    # skip_empty_area=False keeps leading blank rows, so numbers match Excel's.
-    for index, values in enumerate(sheet.to_python(skip_empty_area=False), start=1):
+    try:
+        sheet = workbook.get_sheet_by_index(0)
+        # skip_empty_area=False keeps leading blank rows, so numbers match Excel's.
+        table = sheet.to_python(skip_empty_area=False)
+    except Exception as exc:  # a corrupt sheet fails here rather than on opening
+        raise TabularError(f"无法读取 Excel 文件：{exc}") from exc
+    for index, values in enumerate(table, start=1):
         yield Row(index, [_cell_text(v) for v in values])

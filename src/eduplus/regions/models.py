@@ -58,10 +58,19 @@ class Region(models.Model):
     @property
     def display_name(self) -> str:
         """City-level placeholders (市辖区, 省直辖县级行政区划) read better with the parent."""
-        if self.level == RegionLevel.CITY and self.name in {"市辖区", "县", "省直辖县级行政区划"}:
+        if self.level == RegionLevel.CITY and self.name in {"市辖区", "县"}:
             parent = self.parent
             return f"{parent.name}{self.name}" if parent else self.name
         return self.name
+
+    def path(self) -> list[Region]:
+        """Province, city, county down to this region (names are public facts)."""
+        chain: list[Region] = []
+        node: Region | None = self
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return list(reversed(chain))
 
     def ancestor_codes(self) -> list[str]:
         return [self.code[:n] for n in (2, 4, 6) if n <= len(self.code)]

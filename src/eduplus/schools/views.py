@@ -49,7 +49,6 @@ def school_list_view(request: HttpRequest) -> HttpResponse:
             "region_options": regions.only("code", "name", "level")[:400],
             "qs": querystring_without_page(request),
             "can_export": user_can(request.user, Action.SCHOOL_EXPORT),
-            "template": "schools/_rows.html" if request.headers.get("HX-Request") else None,
         },
     )
 
@@ -58,7 +57,7 @@ def school_list_view(request: HttpRequest) -> HttpResponse:
 def school_detail(request: HttpRequest, school_pk: int) -> HttpResponse:
     school = access_object(
         request.user,
-        School.objects.select_related("region", "region__parent", "parent_school"),
+        School.objects.select_related("region__parent__parent", "parent_school"),
         pk=school_pk,
         request=request,
     )

@@ -1,0 +1,1 @@
+"""Cross-app tests: the scope walk over every route, the API walk, and browser tests."""

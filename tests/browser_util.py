@@ -1,0 +1,88 @@
+"""Helpers for the browser tests: the system Chromium, screenshots, and keeping the
+shared test database usable around transactional (live server) tests.
+
+Why the database helpers: a live-server test needs ``transaction=True``, and such a
+test ends with a flush (DELETE of every table). The audit log's append-only triggers
+(core migration 0002) refuse that DELETE, so the flush would fail and leave the test's
+rows behind in a ``--reuse-db`` database; and a successful flush also deletes the
+GB/T 2260 regions that a data migration loaded, which every other test needs. So the
+browser tests drop the audit triggers just before the flush and put both the triggers
+and the regions back afterwards.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+from typing import Any
+
+from django.db import connection
+
+CHROMIUM = "/usr/bin/chromium"  # the system browser: never download one
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+
+_AUDIT_MIGRATION = "eduplus.core.migrations.0002_audit_append_only"
+_REGIONS_MIGRATION = "eduplus.regions.migrations.0002_load_gbt2260"
+
+
+def _audit_sql(enable: bool) -> list[str]:
+    migration = importlib.import_module(_AUDIT_MIGRATION)
+    if connection.vendor == "postgresql":
+        drop, create = migration.POSTGRES_REVERSE, migration.POSTGRES
+    else:
+        drop, create = migration.SQLITE_REVERSE, migration.SQLITE
+    return [*drop, *create] if enable else list(drop)
+
+
+def set_audit_triggers(*, enabled: bool) -> None:
+    with connection.cursor() as cursor:
+        for sql in _audit_sql(enabled):
+            cursor.execute(sql)
+
+
+def ensure_regions() -> None:
+    """Reload the region tree (as migration regions 0002 does) if a flush removed it."""
+    from django.apps import apps
+
+    from eduplus.regions.models import Region
+
+    if not Region.objects.exists():
+        importlib.import_module(_REGIONS_MIGRATION).load(apps, None)
+
+
+def restore_shared_database() -> None:
+    ensure_regions()
+    set_audit_triggers(enabled=True)
+
+
+class Shots:
+    """Numbered full-page screenshots of one test under var/screenshots/."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.step = 0
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, page: Any, label: str) -> Path:
+        self.step += 1
+        safe = re.sub(r"[^A-Za-z0-9_-]+", "-", label)
+        path = SCREENSHOTS / f"{self.prefix}-{self.step:02d}-{safe}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+def submit_login(page: Any, username: str, password: str) -> None:
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
