@@ -41,6 +41,8 @@ def detect_encoding(data: bytes) -> str:
     """
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"  # Excel's "Unicode 文本" (tab-separated UTF-16 with a BOM)
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
@@ -95,7 +97,7 @@ def read_rows(source: str | Path | IO[bytes], *, filename: str | None = None) ->
 
 
 def _read_csv(data: bytes) -> Iterator[Row]:
-    if b"\x00" in data[:4096]:
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise TabularError(
             "文件不是文本格式的 CSV（含有二进制内容）；请另存为 CSV 或 Excel 后再导入"
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -36,7 +38,7 @@ def detail(request: HttpRequest, region_code: str) -> HttpResponse:
     region = access_object(
         request.user, Region.objects.select_related("parent"), code=region_code, request=request
     )
-    context = {
+    context: dict[str, Any] = {
         "region": region,
         "agency": Agency.objects.filter(region=region).first(),
         "breadcrumb": region_breadcrumb(request.user, region),

@@ -92,6 +92,12 @@ class School(models.Model):
             errors["region"] = str(_("所在地不在学校标识码所示的省份内"))
         if self.parent_school_id and self.parent_school_id == self.pk:
             errors["parent_school"] = str(_("学校不能隶属于自己"))
+        if (
+            self.pk
+            and self.school_type == SchoolType.TEACHING_POINT
+            and School.objects.filter(parent_school_id=self.pk).exists()
+        ):
+            errors["school_type"] = str(_("该学校下设教学点，不能改为教学点"))
         if errors:
             raise ValidationError(errors)
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import secrets
+from pathlib import Path
+from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -127,4 +131,40 @@ def school_import(request: HttpRequest) -> HttpResponse:
                 )
             except RegistryImportError as exc:
                 messages.error(request, str(exc))
-    return render(request, "schools/import.html", {"report": report})
+            else:
+                if report.errors or report.warnings:
+                    request.session[IMPORT_REPORT_KEY] = _write_problem_report(report)
+    return render(request, "schools/import.html", {"report": report, "shown": IMPORT_ERRORS_SHOWN})
+
+
+IMPORT_REPORT_KEY = "school_import_report"
+IMPORT_ERRORS_SHOWN = 200
+
+
+def _write_problem_report(report: Any) -> str:
+    """Keep every error and warning of an import as a CSV the user can download."""
+    folder = Path(settings.VAR_DIR) / "import-reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.csv"
+    with (folder / name).open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([_("行号"), _("类别"), _("原因")])
+        for kind, items in ((_("错误"), report.errors), (_("提示"), report.warnings)):
+            for item in items:
+                writer.writerow([item.get("row", ""), kind, item.get("reason", "")])
+    return name
+
+
+@require_action(Action.SCHOOL_IMPORT)
+def school_import_problems(request: HttpRequest) -> FileResponse:
+    """The last import's full list of errors and warnings, for this session only."""
+    name = request.session.get(IMPORT_REPORT_KEY, "")
+    path = Path(settings.VAR_DIR) / "import-reports" / str(name)
+    if not name or not path.is_file():
+        raise Http404("no import report")
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename="import-problems.csv",
+        content_type="text/csv; charset=utf-8",
+    )

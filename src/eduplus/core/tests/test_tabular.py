@@ -42,3 +42,9 @@ def test_empty_and_binary_files_are_refused_with_a_reason():
         list(read_rows(io.BytesIO(b"\x00\x01\x02\xff" * 50), filename="x.csv"))
     with pytest.raises(TabularError, match="Excel"):
         list(read_rows(io.BytesIO(b"PK\x03\x04garbage"), filename="x.xlsx"))
+
+
+def test_excel_unicode_text_utf16_is_read():
+    data = "学校标识码\t学校名称\r\n2141000001\t中原区实验小学\r\n".encode("utf-16")
+    rows = list(read_rows(io.BytesIO(data), filename="export.txt"))
+    assert rows[1].cells == ["2141000001", "中原区实验小学"]
