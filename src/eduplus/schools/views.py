@@ -84,7 +84,7 @@ class _Echo:
         return value
 
 
-@require_action(Action.SCHOOL_EXPORT)  # type: ignore[type-var]
+@require_action(Action.SCHOOL_EXPORT)
 def school_export(request: HttpRequest) -> StreamingHttpResponse:
     """CSV of every school the user may see under the current filters (UTF-8 BOM for Excel)."""
     from eduplus.schools.registry import EXPORT_HEADER, export_rows
