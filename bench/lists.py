@@ -63,8 +63,9 @@ def main() -> None:
     from eduplus.schools.models import School
 
     counties = list(
-        Region.objects.filter(level=3, code__startswith=settings.EDUPLUS_PROVINCE)
-        .values_list("code", "name")
+        Region.objects.filter(level=3, code__startswith=settings.EDUPLUS_PROVINCE).values_list(
+            "code", "name"
+        )
     )
     types = ["211", "211", "211", "311", "342", "111", "218"]
     started = time.perf_counter()
@@ -73,21 +74,30 @@ def main() -> None:
         code, name = counties[i % len(counties)]
         t = types[i % len(types)]
         schools.append(
-            School(code=f"{t[:2]}{settings.EDUPLUS_PROVINCE}{i + 1:06d}",
-                   name=f"{name}第{i // len(counties) + 1}学校", school_type=t,
-                   urban_rural="111" if i % 3 else "220", region_id=code,
-                   student_count=300 + i % 900, teacher_count=20 + i % 60)
+            School(
+                code=f"{t[:2]}{settings.EDUPLUS_PROVINCE}{i + 1:06d}",
+                name=f"{name}第{i // len(counties) + 1}学校",
+                school_type=t,
+                urban_rural="111" if i % 3 else "220",
+                region_id=code,
+                student_count=300 + i % 900,
+                teacher_count=20 + i % 60,
+            )
         )
     School.objects.bulk_create(schools, batch_size=5000)
     print(f"machine: {machine()}")
     print(f"setup: {args.schools:,} schools in {time.perf_counter() - started:.1f}s")
 
     user = User.objects.create(username="bench-province", display_name="基准")
-    RoleAssignment.objects.create(user=user, role="province_officer",
-                                  region=Region.objects.get(code=settings.EDUPLUS_PROVINCE))
+    RoleAssignment.objects.create(
+        user=user,
+        role="province_officer",
+        region=Region.objects.get(code=settings.EDUPLUS_PROVINCE),
+    )
     county_user = User.objects.create(username="bench-county", display_name="基准县")
-    RoleAssignment.objects.create(user=county_user, role="county_officer",
-                                  region=Region.objects.get(code=counties[0][0]))
+    RoleAssignment.objects.create(
+        user=county_user, role="county_officer", region=Region.objects.get(code=counties[0][0])
+    )
     client = Client()
     client.force_login(user)
     county_client = Client()

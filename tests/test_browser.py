@@ -14,15 +14,9 @@ from typing import Any
 import pytest
 
 from eduplus.core.models import AuditEntry
+from eduplus.testing.database import restore_shared_database, set_audit_triggers
 from eduplus.testing.factories import DEMO_PASSWORD
-from tests.browser_util import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    Shots,
-    restore_shared_database,
-    set_audit_triggers,
-    submit_login,
-)
+from tests.browser_util import CHROMIUM, CHROMIUM_ARGS, Shots, submit_login
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -30,7 +24,6 @@ expect = playwright_api.expect
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason=f"{CHROMIUM} not installed"),
 ]
 
 

@@ -74,15 +74,19 @@ def is_valid(raw: str) -> bool:
     return True
 
 
+SEQUENCES_PER_GENDER = 499
+
+
 def make(county_code: str, birth: dt.date, sequence: int, gender: int) -> str:
-    """Build a valid synthetic number; the sequence's parity follows the gender."""
-    seq = sequence % 500 * 2 + (1 if gender == 1 else 0)
-    seq = min(seq, 999) if seq else 1
-    if gender == 1 and seq % 2 == 0:
-        seq += 1
-    if gender == 2 and seq % 2 == 1:
-        seq = seq - 1 if seq > 1 else 2
-    body = f"{county_code}{birth:%Y%m%d}{seq:03d}"
+    """Build a valid synthetic number; the sequence code's parity follows the gender.
+
+    Sequences 0..498 give distinct numbers for one county, birth date and gender
+    (men 001, 003 … 997; women 002, 004 … 998); larger ones wrap around.
+    """
+    if gender not in (1, 2):
+        raise ValueError("gender must be 1 (male) or 2 (female)")
+    code = sequence % SEQUENCES_PER_GENDER * 2 + gender
+    body = f"{county_code}{birth:%Y%m%d}{code:03d}"
     return body + check_char(body)
 
 

@@ -57,3 +57,12 @@ def test_masking_keeps_only_region_and_last_four():
     assert idnumber.mask("11010519491231002X") == "110105********002X"
     assert idnumber.mask(None) == ""
     assert idnumber.mask_phone("13812345678") == "138****5678"
+
+
+def test_made_numbers_are_distinct_per_county_birth_date_and_gender():
+    birth = dt.date(2015, 3, 5)
+    for gender in (1, 2):
+        numbers = {idnumber.make("410102", birth, n, gender) for n in range(499)}
+        assert len(numbers) == 499
+    with pytest.raises(ValueError):
+        idnumber.make("410102", birth, 0, 3)
