@@ -6,7 +6,6 @@ RUN := $(UV) run --frozen
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SCALE ?= small
-export DJANGO_SETTINGS_MODULE ?= eduplus.settings
 
 .PHONY: help uv install browser demo serve seed test test-sqlite test-postgres lint check bench vendor messages clean
 
@@ -40,8 +39,8 @@ serve: install
 	$(RUN) gunicorn eduplus.wsgi:application --bind $(HOST):$(PORT) --workers 3 --threads 4
 
 lint: install
-	$(RUN) ruff check src tests bench
-	$(RUN) ruff format --check src tests bench
+	$(RUN) ruff check src tests bench scripts
+	$(RUN) ruff format --check src tests bench scripts
 	$(RUN) mypy src
 
 check: install

@@ -66,7 +66,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "eduplus.core.middleware.SecureHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "eduplus.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -201,3 +201,4 @@ LOGGING = {
 
 NINJA_PAGINATION_PER_PAGE = 50
 PAGE_SIZE = 50
+FORMAT_MODULE_PATH = ["eduplus.formats"]

@@ -28,3 +28,25 @@ class SecureHeadersMiddleware:
             # Pages with personal data must not linger in shared caches or the back button.
             response.headers.setdefault("Cache-Control", "no-store, private")
         return response
+
+
+class LanguageMiddleware:
+    """Simplified Chinese unless the user chose otherwise (the language cookie set by
+    the header switch). Browsers' Accept-Language is ignored on purpose: a school
+    office's English-language browser must not turn the platform English."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        supported = {code for code, _name in settings.LANGUAGES}
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response
