@@ -49,8 +49,8 @@ API_ACTIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/schools/{school_pk}"): Action.SCHOOL_VIEW,
     ("GET", "/api/people/students"): Action.PERSON_VIEW,
     ("GET", "/api/people/students/{student_pk}"): Action.PERSON_VIEW,
-    ("GET", "/api/people/teachers"): Action.PERSON_VIEW,
-    ("GET", "/api/people/teachers/{teacher_pk}"): Action.PERSON_VIEW,
+    ("GET", "/api/people/teachers"): Action.STAFF_VIEW,
+    ("GET", "/api/people/teachers/{teacher_pk}"): Action.STAFF_VIEW,
 }
 
 
@@ -283,9 +283,7 @@ API_ENTITLED: list[tuple[str, str, set[str]]] = [
     ("teacher", "/api/people/students", {"甲哨兵学生"}),
     ("teacher", "/api/people/teachers", {"甲哨兵教师"}),
     ("student", "/api/people/students", {"甲哨兵学生"}),
-    ("student", "/api/people/teachers", set()),
     ("parent", "/api/people/students", {"甲哨兵学生"}),
-    ("parent", "/api/people/teachers", set()),
     (
         "system_admin",
         "/api/schools/",

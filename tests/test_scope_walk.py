@@ -624,10 +624,8 @@ ENTITLED: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
     ("teacher", "/schools/", ("甲哨兵实验小学",), ()),
     ("student", "/", ("甲哨兵实验小学",), ()),
     ("student", "/people/students/", ("甲哨兵学生",), ("甲哨兵同校生",)),
-    ("student", "/people/teachers/", (), ("甲哨兵教师",)),
     ("parent", "/", ("甲哨兵学生", "甲哨兵实验小学"), ()),
     ("parent", "/people/students/", ("甲哨兵学生",), ("甲哨兵同校生",)),
-    ("parent", "/people/teachers/", (), ("甲哨兵教师",)),
     ("system_admin", "/schools/", ("甲哨兵实验小学", "乙哨兵实验小学"), ()),
     ("system_admin", "/regions/", ("河南省",), ()),
 ]

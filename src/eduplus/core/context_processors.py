@@ -15,7 +15,7 @@ NAV: list[tuple[str, Any, str | None]] = [
     ("regions:browse", pgettext_lazy("nav", "区域"), Action.REGION_VIEW),
     ("schools:list", pgettext_lazy("nav", "学校"), Action.SCHOOL_VIEW),
     ("people:students", pgettext_lazy("nav", "学生"), Action.PERSON_VIEW),
-    ("people:teachers", pgettext_lazy("nav", "教师"), Action.PERSON_VIEW),
+    ("people:teachers", pgettext_lazy("nav", "教师"), Action.STAFF_VIEW),
     ("schools:import", pgettext_lazy("nav", "名录导入"), Action.SCHOOL_IMPORT),
     ("accounts:list", pgettext_lazy("nav", "账号管理"), Action.ACCOUNT_MANAGE),
     ("accounts:security", pgettext_lazy("nav", "安全管理"), Action.ACCOUNT_UNLOCK),

@@ -41,6 +41,8 @@ class Action:
     SCHOOL_IMPORT = "school.import"
     SCHOOL_EXPORT = "school.export"
     PERSON_VIEW = "person.view"
+    # Lists of teachers (教职工): for officers and school staff, not for families.
+    STAFF_VIEW = "staff.view"
     PERSON_VIEW_ID_NUMBER = "person.view_id_number"
     ACCOUNT_MANAGE = "account.manage"
     ACCOUNT_UNLOCK = "account.unlock"
@@ -49,6 +51,7 @@ class Action:
 
 
 _OFFICER = {
+    Action.STAFF_VIEW,
     Action.REGION_VIEW,
     Action.SCHOOL_VIEW,
     Action.SCHOOL_CHANGE,
@@ -67,11 +70,12 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.SCHOOL_CHANGE,
             Action.SCHOOL_EXPORT,
             Action.PERSON_VIEW,
+            Action.STAFF_VIEW,
             # 学籍 work needs the full ID number; every reveal is audited.
             Action.PERSON_VIEW_ID_NUMBER,
         }
     ),
-    Role.TEACHER: frozenset({Action.SCHOOL_VIEW, Action.PERSON_VIEW}),
+    Role.TEACHER: frozenset({Action.SCHOOL_VIEW, Action.PERSON_VIEW, Action.STAFF_VIEW}),
     Role.STUDENT: frozenset({Action.SCHOOL_VIEW, Action.PERSON_VIEW, Action.PERSON_VIEW_ID_NUMBER}),
     Role.PARENT: frozenset({Action.SCHOOL_VIEW, Action.PERSON_VIEW, Action.PERSON_VIEW_ID_NUMBER}),
     Role.SYSTEM_ADMIN: frozenset(

@@ -146,7 +146,7 @@ def student_get(request: HttpRequest, student_pk: int) -> Student:
 
 @router.get("/teachers", response=TeacherPage)
 def teachers_list(request: HttpRequest, query: Query[PeopleQuery]) -> dict[str, Any]:
-    require(request, Action.PERSON_VIEW)
+    require(request, Action.STAFF_VIEW)
     region = query.region if query.region.isdigit() else ""
     result = paged(
         teacher_list(request.user, q=query.q, school_id=query.school, region=region),
@@ -165,7 +165,7 @@ def teachers_list(request: HttpRequest, query: Query[PeopleQuery]) -> dict[str, 
 
 @router.get("/teachers/{teacher_pk}", response=TeacherOut)
 def teacher_get(request: HttpRequest, teacher_pk: int) -> Teacher:
-    require(request, Action.PERSON_VIEW)
+    require(request, Action.STAFF_VIEW)
     teacher = access_object(
         request.user,
         Teacher.objects.select_related("person", "school"),

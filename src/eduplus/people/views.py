@@ -109,7 +109,7 @@ def student_reveal_id(request: HttpRequest, student_pk: int) -> HttpResponse:
     return render(request, "people/_id_number.html", {"person": student.person})
 
 
-@require_action(Action.PERSON_VIEW)
+@require_action(Action.STAFF_VIEW)
 def teachers(request: HttpRequest) -> HttpResponse:
     g = request.GET
     region = g.get("region", "") if g.get("region", "").isdigit() else ""
@@ -135,7 +135,7 @@ def teachers(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_action(Action.PERSON_VIEW)
+@require_action(Action.STAFF_VIEW)
 def teacher_detail(request: HttpRequest, teacher_pk: int) -> HttpResponse:
     teacher = access_object(
         request.user,

@@ -75,6 +75,7 @@ def school_detail(request: HttpRequest, school_pk: int) -> HttpResponse:
             "classes": school_classes(request.user, school),
             "teaching_points": teaching_points,
             "can_see_people": user_can(request.user, Action.PERSON_VIEW),
+            "can_see_staff": user_can(request.user, Action.STAFF_VIEW),
         },
     )
 
