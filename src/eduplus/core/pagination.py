@@ -1,7 +1,13 @@
-"""Server-side pagination shared by every list page."""
+"""Server-side pagination shared by every list page.
+
+Lists of people and audit entries can hold millions of rows in a province; an exact
+COUNT(*) over them costs seconds. Those lists count at most ``count_cap`` rows (a
+LIMITed subquery) and say "more than N" beyond that.
+"""
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -9,9 +15,33 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+PEOPLE_COUNT_CAP = 100_000
 
-def paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int | None = None) -> Page:
-    paginator = Paginator(queryset, per_page or settings.PAGE_SIZE)
+
+class CappedPaginator(Paginator):
+    def __init__(self, *args: Any, count_cap: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.count_cap = count_cap
+
+    @cached_property
+    def count(self) -> int:
+        if self.count_cap is None or not isinstance(self.object_list, QuerySet):
+            return int(super().count)
+        return int(self.object_list.order_by()[: self.count_cap + 1].count())
+
+    @property
+    def capped(self) -> bool:
+        return self.count_cap is not None and self.count > self.count_cap
+
+
+def paginate(
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    per_page: int | None = None,
+    *,
+    count_cap: int | None = None,
+) -> Page:
+    paginator = CappedPaginator(queryset, per_page or settings.PAGE_SIZE, count_cap=count_cap)
     raw = request.GET.get("page", "1")
     try:
         number = max(1, int(raw))

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from eduplus.core.models import AuditEntry, AuditResult
-from eduplus.core.pagination import paginate, querystring_without_page
+from eduplus.core.pagination import PEOPLE_COUNT_CAP, paginate, querystring_without_page
 from eduplus.core.permissions import require_action
 from eduplus.core.roles import Action
 
@@ -37,7 +37,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         else:
             start = timezone.make_aware(dt.datetime.combine(d, dt.time.min))
             qs = qs.filter(occurred_at__gte=start, occurred_at__lt=start + dt.timedelta(days=1))
-    page = paginate(request, qs)
+    page = paginate(request, qs, count_cap=PEOPLE_COUNT_CAP)
     actions = sorted(
         {
             "auth.login",

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from eduplus.core.audit import audit_record
-from eduplus.core.pagination import paginate, querystring_without_page
+from eduplus.core.pagination import PEOPLE_COUNT_CAP, paginate, querystring_without_page
 from eduplus.core.permissions import deny, require_action, user_can
 from eduplus.core.roles import Action
 from eduplus.core.scoping import access_object
@@ -36,7 +36,7 @@ def students(request: HttpRequest) -> HttpResponse:
         region=region,
         grade=_int(g.get("grade")),
     )
-    page = paginate(request, qs)
+    page = paginate(request, qs, count_cap=PEOPLE_COUNT_CAP)
     ids = [s.pk for s in page.object_list]
     audit_record(
         actor=request.user,
@@ -116,7 +116,7 @@ def teachers(request: HttpRequest) -> HttpResponse:
     qs = teacher_list(
         request.user, q=g.get("q", "")[:32], school_id=_int(g.get("school")), region=region
     )
-    page = paginate(request, qs)
+    page = paginate(request, qs, count_cap=PEOPLE_COUNT_CAP)
     audit_record(
         actor=request.user,
         action="person.list",
