@@ -44,7 +44,7 @@ lint: install
 	$(RUN) mypy src
 
 check: install
-	$(RUN) eduplus check --fail-level WARNING
+	$(RUN) eduplus check --database default --fail-level WARNING
 	$(RUN) eduplus makemigrations --check --dry-run
 
 test-sqlite: install browser

@@ -105,10 +105,25 @@ class RoleAssignment(models.Model):
                     "同一账号不能同时担任系统管理员、安全管理员、审计管理员中的两个"
                 ),
             ),
+            # The same role twice at the same anchor is one role. Partial constraints
+            # rather than NULLS NOT DISTINCT, which SQLite does not support.
             models.UniqueConstraint(
-                fields=["user", "role", "region", "school"],
-                name="role_assignment_unique",
-                nulls_distinct=False,
+                fields=["user", "role", "region"],
+                condition=models.Q(region__isnull=False),
+                name="role_unique_per_region",
+                violation_error_message=_("该账号已在此区域担任该角色"),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "school"],
+                condition=models.Q(school__isnull=False),
+                name="role_unique_per_school",
+                violation_error_message=_("该账号已在此学校担任该角色"),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=models.Q(region__isnull=True, school__isnull=True),
+                name="role_unique_unanchored",
+                violation_error_message=_("该账号已担任该角色"),
             ),
             models.CheckConstraint(
                 condition=(

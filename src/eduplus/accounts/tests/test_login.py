@@ -194,3 +194,15 @@ def test_login_form_requires_csrf_token():
     user = f.user_with_role("county_officer", region="410102")
     response = client.post("/login/", {"username": user.username, "password": PW})
     assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_same_role_twice_is_refused_by_the_database():
+    user = f.user_with_role("county_officer", region="410102")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RoleAssignment.objects.create(
+            user=user, role="county_officer", region=Region.objects.get(code="410102")
+        )
+    parent = f.user_with_role("parent")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RoleAssignment.objects.create(user=parent, role="parent")
