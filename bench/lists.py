@@ -3,46 +3,32 @@ home page, against a bare page with the same layout (the 404 page) measured in t
 run. Prints the machine, medians, p95 and the ratio to the reference.
 
     uv run python bench/lists.py [--schools 50000] [--requests 100]
+    uv run python bench/lists.py --existing var/eduplus.sqlite3   # a seeded database,
+        # e.g. after `eduplus seed --scale province`: adds the people lists (10M students)
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-
-def machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    import sqlite3
-
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, "
-        f"SQLite {sqlite3.sqlite_version}"
-    )
+from _machine import machine  # bench/ is the script directory
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--schools", type=int, default=50_000)
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--existing", help="measure this seeded SQLite database instead")
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="eduplus-bench-")
-    os.environ["EDUPLUS_SQLITE_PATH"] = str(Path(tmp) / "bench.sqlite3")
+    os.environ["EDUPLUS_SQLITE_PATH"] = args.existing or str(Path(tmp) / "bench.sqlite3")
     os.environ["EDUPLUS_VAR_DIR"] = tmp
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eduplus.settings")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
@@ -57,10 +43,14 @@ def main() -> None:
     from django.test import Client
 
     settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
     from eduplus.accounts.models import RoleAssignment, User
     from eduplus.regions.models import Region
     from eduplus.schools.models import School
+
+    if args.existing:
+        measure_existing(args)
+        return
+    call_command("migrate", verbosity=0)
 
     counties = list(
         Region.objects.filter(level=3, code__startswith=settings.EDUPLUS_PROVINCE).values_list(
@@ -114,14 +104,54 @@ def main() -> None:
         ("region drill-down: county", client, f"/regions/{counties[0][0]}/"),
         ("school list (county officer)", county_client, "/schools/"),
     ]
+    run_cases(cases, args.requests)
+
+
+def measure_existing(args: argparse.Namespace) -> None:
+    """Time the demo accounts' pages on a seeded database (read-only use)."""
+    from django.test import Client
+
+    from eduplus.accounts.models import User
+    from eduplus.people.models import Student
+    from eduplus.schools.models import School
+
+    print(f"machine: {machine()}")
+    print(
+        f"database: {args.existing}: {School.objects.count():,} schools, "
+        f"{Student.objects.count():,} students"
+    )
+    clients = {}
+    for username in ("province", "county", "school", "teacher"):
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        clients[username] = client
+    p = clients["province"]
+    cases = [
+        ("reference: 404 page, same layout", p, "/schools/999999999/"),
+        ("home (province officer)", p, "/"),
+        ("region drill-down: province", p, "/regions/41/"),
+        ("school list page 1 (province)", p, "/schools/"),
+        ("students page 1 (province, 10M)", p, "/people/students/"),
+        ("students page 100 (province)", p, "/people/students/?page=100"),
+        ("students name search (province)", p, "/people/students/?q=%E5%BC%A0%E4%BC%9F"),
+        ("teachers page 1 (province)", p, "/people/teachers/"),
+        ("home (county officer)", clients["county"], "/"),
+        ("students page 1 (county officer)", clients["county"], "/people/students/"),
+        ("students page 1 (school admin)", clients["school"], "/people/students/"),
+        ("students page 1 (teacher)", clients["teacher"], "/people/students/"),
+    ]
+    run_cases(cases, args.requests)
+
+
+def run_cases(cases: list[tuple[str, object, str]], requests: int) -> None:
     print(f"{'page':42} {'median ms':>10} {'p95 ms':>8} {'ratio':>7}")
     reference = None
     for label, c, url in cases:
-        c.get(url)  # warm
+        c.get(url)  # type: ignore[attr-defined]  # warm
         times = []
-        for _ in range(args.requests):
+        for _ in range(requests):
             t0 = time.perf_counter()
-            response = c.get(url)
+            response = c.get(url)  # type: ignore[attr-defined]
             times.append((time.perf_counter() - t0) * 1000)
             assert response.status_code in (200, 404), (url, response.status_code)
         times.sort()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import sqlite3
 import sys
@@ -19,21 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, Python {platform.python_version()}, "
-        f"SQLite {sqlite3.sqlite_version}"
-    )
+from _machine import machine  # bench/ is the script directory
 
 
 def bare_insert_rate(path: Path, rows: int, batch: int = 100_000) -> tuple[float, float]:

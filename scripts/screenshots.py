@@ -13,15 +13,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from eduplus.testing.browser import CHROMIUM, CHROMIUM_ARGS
+
 PASSWORD = "Eduplus@2026"  # noqa: S105 - the documented demo password
 PAGES = {
     "province": ["/", "/regions/41/", "/regions/4101/", "/schools/", "/people/students/"],
@@ -45,7 +38,7 @@ def main() -> None:
     out = Path(__file__).resolve().parent.parent / "var" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for account, paths in PAGES.items():
             if args.only and account not in args.only.split(","):
                 continue

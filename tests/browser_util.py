@@ -7,16 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = "/usr/bin/chromium"  # the system browser: never download one
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from eduplus.testing.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 - re-exported
+
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
 
 

@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 
 from eduplus.core.models import AuditEntry
-from eduplus.testing.database import restore_shared_database, set_audit_triggers
+from eduplus.testing.database import (  # noqa: F401 - autouse fixtures
+    flushable_database,
+    shared_database_restored,
+)
 from eduplus.testing.factories import DEMO_PASSWORD
 from tests.browser_util import CHROMIUM, CHROMIUM_ARGS, Shots, submit_login
 
@@ -42,23 +45,6 @@ def _async_unsafe_allowed() -> Iterator[None]:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     else:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _shared_database_restored(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
-    """After the module (and so after the last flush): regions and audit triggers back."""
-    yield
-    with django_db_blocker.unblock():
-        restore_shared_database()
-
-
-@pytest.fixture(autouse=True)
-def _flushable_database() -> Iterator[None]:
-    """Set up after pytest-django's database fixture, so torn down before its flush:
-    the audit triggers would make the flush fail, so they go just before it."""
-    restore_shared_database()  # an earlier test's flush removed the regions
-    yield
-    set_audit_triggers(enabled=False)
 
 
 @pytest.fixture(scope="module")

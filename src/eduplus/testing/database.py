@@ -11,7 +11,10 @@ both the triggers and the regions back afterwards.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from typing import Any
 
+import pytest
 from django.db import connection
 
 _AUDIT_MIGRATION = "eduplus.core.migrations.0002_audit_append_only"
@@ -46,3 +49,25 @@ def ensure_regions() -> None:
 def restore_shared_database() -> None:
     ensure_regions()
     set_audit_triggers(enabled=True)
+
+
+# Fixtures for modules of transactional tests. Import both into the test module:
+#     from eduplus.testing.database import flushable_database, shared_database_restored
+# pytest picks fixtures up from the module's namespace; both are autouse.
+
+
+@pytest.fixture(scope="module", autouse=True)
+def shared_database_restored(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    """After the module (and so after its last flush): regions and audit triggers back."""
+    yield
+    with django_db_blocker.unblock():
+        restore_shared_database()
+
+
+@pytest.fixture(autouse=True)
+def flushable_database() -> Iterator[None]:
+    """Set up after pytest-django's database fixture, so torn down before its flush:
+    the audit triggers would make the flush fail, so they go just before it."""
+    restore_shared_database()  # an earlier test's flush removed the regions
+    yield
+    set_audit_triggers(enabled=False)

@@ -5,8 +5,6 @@ checked before the commit. Transactional test, so the shared database is made fl
 tests."""
 
 import io
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.db import connection
@@ -18,23 +16,12 @@ from eduplus.demo.services import seed_province, seed_reset
 from eduplus.people.models import Person, Student
 from eduplus.schools.models import School
 from eduplus.testing import factories as f
-from eduplus.testing.database import restore_shared_database, set_audit_triggers
+from eduplus.testing.database import (  # noqa: F401 - autouse fixtures
+    flushable_database,
+    shared_database_restored,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _shared_database_restored(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
-    yield
-    with django_db_blocker.unblock():
-        restore_shared_database()
-
-
-@pytest.fixture(autouse=True)
-def _flushable_database() -> Iterator[None]:
-    restore_shared_database()  # regions present even if an earlier flush removed them
-    yield
-    set_audit_triggers(enabled=False)
 
 
 def test_reset_outside_a_transaction_empties_the_demo_and_keeps_the_rest():
