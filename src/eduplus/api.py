@@ -4,8 +4,11 @@ from ninja import NinjaAPI
 
 from eduplus.accounts.api import router as accounts_router
 from eduplus.core.api import session_auth
+from eduplus.inspections.api import router as inspections_router
+from eduplus.monitoring.api import router as monitoring_router
 from eduplus.people.api import router as people_router
 from eduplus.regions.api import router as regions_router
+from eduplus.reporting.api import router as reporting_router
 from eduplus.schools.api import router as schools_router
 
 api = NinjaAPI(
@@ -19,3 +22,6 @@ api.add_router("/accounts", accounts_router)
 api.add_router("/regions", regions_router)
 api.add_router("/schools", schools_router)
 api.add_router("/people", people_router)
+api.add_router("/monitoring", monitoring_router)
+api.add_router("/reports", reporting_router)
+api.add_router("/inspections", inspections_router)

@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "eduplus.schools",
     "eduplus.people",
     "eduplus.accounts",
+    "eduplus.monitoring",
+    "eduplus.reporting",
+    "eduplus.inspections",
     "eduplus.demo",
 ]
 

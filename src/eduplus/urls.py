@@ -11,6 +11,9 @@ urlpatterns = [
     path("regions/", include("eduplus.regions.urls")),
     path("schools/", include("eduplus.schools.urls")),
     path("people/", include("eduplus.people.urls")),
+    path("monitoring/", include("eduplus.monitoring.urls")),
+    path("reports/", include("eduplus.reporting.urls")),
+    path("inspections/", include("eduplus.inspections.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", api.urls),
 ]

@@ -10,12 +10,20 @@ from django.utils.translation import pgettext_lazy
 
 from eduplus.core.roles import Action
 
-NAV: list[tuple[str, Any, str | None]] = [
+# (url name, label, the action, or any of several actions, that shows the item)
+NAV: list[tuple[str, Any, str | tuple[str, ...] | None]] = [
     ("home", pgettext_lazy("nav", "首页"), None),
     ("regions:browse", pgettext_lazy("nav", "区域"), Action.REGION_VIEW),
     ("schools:list", pgettext_lazy("nav", "学校"), Action.SCHOOL_VIEW),
     ("people:students", pgettext_lazy("nav", "学生"), Action.PERSON_VIEW),
     ("people:teachers", pgettext_lazy("nav", "教师"), Action.STAFF_VIEW),
+    ("monitoring:home", pgettext_lazy("nav", "监测"), Action.MONITORING_VIEW),
+    (
+        "reporting:home",
+        pgettext_lazy("nav", "信息报送"),
+        (Action.REPORT_DESIGN, Action.REPORT_FILL, Action.REPORT_REVIEW),
+    ),
+    ("inspections:home", pgettext_lazy("nav", "双随机检查"), Action.INSPECTION_MANAGE),
     ("schools:import", pgettext_lazy("nav", "名录导入"), Action.SCHOOL_IMPORT),
     ("accounts:list", pgettext_lazy("nav", "账号管理"), Action.ACCOUNT_MANAGE),
     ("accounts:security", pgettext_lazy("nav", "安全管理"), Action.ACCOUNT_UNLOCK),
@@ -30,7 +38,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     actions = user.allowed_actions()
     items = []
     for name, label, action in NAV:
-        if action is None or action in actions:
+        wanted = (action,) if isinstance(action, str) else action
+        if wanted is None or any(a in actions for a in wanted):
             url = reverse(name)
             active = request.path == url if url == "/" else request.path.startswith(url)
             items.append({"url": url, "label": label, "active": active})

@@ -48,6 +48,17 @@ class Action:
     ACCOUNT_UNLOCK = "account.unlock"
     SECURITY_POLICY_VIEW = "security.policy_view"
     AUDIT_VIEW = "audit.view"
+    # Informatization monitoring (信息化监测): dashboards, school facts, indicators.
+    MONITORING_VIEW = "monitoring.view"
+    FACTS_EDIT = "facts.edit"
+    FACTS_IMPORT = "facts.import"
+    INDICATOR_MANAGE = "indicator.manage"
+    # Report collection (通用信息报送).
+    REPORT_DESIGN = "report.design"
+    REPORT_FILL = "report.fill"
+    REPORT_REVIEW = "report.review"
+    # Random inspections (双随机一公开).
+    INSPECTION_MANAGE = "inspection.manage"
 
 
 _OFFICER = {
@@ -58,10 +69,17 @@ _OFFICER = {
     Action.SCHOOL_IMPORT,
     Action.SCHOOL_EXPORT,
     Action.PERSON_VIEW,
+    Action.MONITORING_VIEW,
+    Action.FACTS_EDIT,
+    Action.FACTS_IMPORT,
+    Action.REPORT_DESIGN,
+    Action.REPORT_REVIEW,
+    Action.INSPECTION_MANAGE,
 }
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    Role.PROVINCE_OFFICER: frozenset(_OFFICER),
+    # Indicator definitions and policy targets are set once for the province.
+    Role.PROVINCE_OFFICER: frozenset(_OFFICER | {Action.INDICATOR_MANAGE}),
     Role.CITY_OFFICER: frozenset(_OFFICER),
     Role.COUNTY_OFFICER: frozenset(_OFFICER),
     Role.SCHOOL_ADMIN: frozenset(
@@ -73,6 +91,10 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.STAFF_VIEW,
             # 学籍 work needs the full ID number; every reveal is audited.
             Action.PERSON_VIEW_ID_NUMBER,
+            # The school's own facts and dashboard; answering report tasks.
+            Action.MONITORING_VIEW,
+            Action.FACTS_EDIT,
+            Action.REPORT_FILL,
         }
     ),
     Role.TEACHER: frozenset({Action.SCHOOL_VIEW, Action.PERSON_VIEW, Action.STAFF_VIEW}),
