@@ -9,6 +9,7 @@ the demo accounts. Each phase prints its row count, elapsed time and rate.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import random
 import time
 from dataclasses import dataclass, field
@@ -59,6 +60,13 @@ PEOPLE_MODELS: tuple[type[models.Model], ...] = (
     Teacher,
     TeachingAssignment,
     Guardianship,
+)
+# Modules whose ``demo.seed_demo(*, province, seed, say) -> rows`` runs after the
+# accounts exist (a module must cope with missing demo accounts: ``accounts=False``).
+DEMO_MODULES: tuple[str, ...] = (
+    "eduplus.monitoring.demo",
+    "eduplus.reporting.demo",
+    "eduplus.inspections.demo",
 )
 ALL_MODELS: tuple[type[models.Model], ...] = (Agency, School, SchoolClass, *PEOPLE_MODELS)
 
@@ -396,6 +404,13 @@ def seed_province(
         started = time.perf_counter()
         users = create_demo_accounts(demo_anchors(province), say=say)
         phase("accounts", len(users), started)
+    # 6. Each module's own demo data (facts, report tasks, inspection plans...).
+    for module_name in DEMO_MODULES:
+        started = time.perf_counter()
+        module = importlib.import_module(module_name)
+        with transaction.atomic():
+            rows = module.seed_demo(province=province, seed=seed, say=say)
+        phase(module_name.split(".")[1], rows, started)
     if sqlite and not connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA optimize")
