@@ -52,7 +52,7 @@ def facts_for(school: School, year: int, seed: int) -> SchoolFacts:
     tier = min(len(tiers) - 1, max(0, int((p + 0.25 - u[1] * 0.5) * 5)))
     bandwidth = tiers[tier] if fibre else min(tiers[tier], 50)
     classes = school.class_count or max(1, school.student_count // 45)
-    ordinary = max(1, classes) if school.school_type != SchoolType.TEACHING_POINT else max(1, classes)
+    ordinary = max(1, classes)
     multimedia = min(ordinary, round(ordinary * min(1.0, p + 0.35 - 0.2 * u[2])))
     teachers = school.teacher_count
     students = school.student_count

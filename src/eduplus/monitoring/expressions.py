@@ -175,7 +175,9 @@ class _Parser:
             self.take("+")
             parts.append(self.aggregate())
         if self.peek() is not None:
-            raise ExpressionError(_("多余的内容：%(rest)s") % {"rest": " ".join(self.tokens[self.i :])})
+            raise ExpressionError(
+                _("多余的内容：%(rest)s") % {"rest": " ".join(self.tokens[self.i :])}
+            )
         return " + ".join(parts) if len(parts) == 1 else "(" + " + ".join(parts) + ")"
 
 

@@ -435,3 +435,9 @@ def facts_field_names() -> list[str]:
 
 def evidence_upload_limit() -> int:
     return int(getattr(settings, "EDUPLUS_EVIDENCE_MAX_BYTES", 20 * 2**20))
+
+
+def facts_field(name: str) -> models.Field[Any, Any]:
+    field = SchoolFacts._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field

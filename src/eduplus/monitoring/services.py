@@ -36,6 +36,7 @@ from eduplus.monitoring.models import (
     SchoolFactsRevision,
     ValueLevel,
     evidence_upload_limit,
+    facts_field,
     facts_field_names,
 )
 from eduplus.schools.models import School
@@ -43,7 +44,21 @@ from eduplus.schools.models import School
 # ------------------------------------------------------------------ values of facts
 
 _TRUE = {"1", "是", "有", "y", "yes", "true", "t", "√", "✓", "已接入", "已覆盖", "达标", "支持"}
-_FALSE = {"0", "否", "无", "n", "no", "false", "f", "×", "✗", "未接入", "未覆盖", "不达标", "不支持"}
+_FALSE = {
+    "0",
+    "否",
+    "无",
+    "n",
+    "no",
+    "false",
+    "f",
+    "×",
+    "✗",
+    "未接入",
+    "未覆盖",
+    "不达标",
+    "不支持",
+}
 _BANDWIDTH = re.compile(r"^(\d+(?:\.\d+)?)\s*(g|gb|gbps|m|mb|mbps|兆)?$", re.IGNORECASE)
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
 
@@ -59,7 +74,7 @@ def parse_fact(name: str, text: Any) -> Any:
     raw = str(text).translate(_FULL_WIDTH).strip().replace(",", "")
     if raw == "":
         return None
-    model_field = SchoolFacts._meta.get_field(name)
+    model_field = facts_field(name)
     if FIELDS.get(name) == BOOL:
         key = raw.lower()
         if key in _TRUE:
@@ -149,16 +164,17 @@ def facts_save(
     and audited. ``values`` holds parsed facts (see :func:`parse_fact`); names not given
     are left as they are."""
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise ValidationError({"year": _("年度应在%(a)s到%(b)s之间") % {"a": MIN_YEAR, "b": MAX_YEAR}})
+        raise ValidationError(
+            {"year": _("年度应在%(a)s到%(b)s之间") % {"a": MIN_YEAR, "b": MAX_YEAR}}
+        )
     unknown = set(values) - set(facts_field_names())
     if unknown:
         raise ValidationError(_("未知的数据项：%(v)s") % {"v": ", ".join(sorted(unknown))})
     username = actor.get_username() if getattr(actor, "is_authenticated", False) else ""
     with transaction.atomic():
-        facts = (
-            SchoolFacts.objects.select_for_update().filter(school=school, year=year).first()
-            or SchoolFacts(school=school, year=year, region_id=school.region_id)
-        )
+        facts = SchoolFacts.objects.select_for_update().filter(
+            school=school, year=year
+        ).first() or SchoolFacts(school=school, year=year, region_id=school.region_id)
         created = facts.pk is None
         before = _snapshot(facts) if not created else {}
         for name, value in values.items():
@@ -363,6 +379,7 @@ class FactsImportReport:
     rejected: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -459,7 +476,7 @@ def facts_import(
             try:
                 value = parse_fact(name, text)
             except ValueError as exc:
-                label = SchoolFacts._meta.get_field(name).verbose_name
+                label = facts_field(name).verbose_name
                 reasons.append(f"{label}：{exc}")
                 continue
             if value is not None:
@@ -480,8 +497,11 @@ def facts_import(
     schools: dict[str, School] = {}
     for chunk_start in range(0, len(codes), 5000):
         chunk = codes[chunk_start : chunk_start + 5000]
-        schools.update({s.code: s for s in schools_qs.filter(code__in=chunk).only("id", "code", "region_id")})
+        schools.update(
+            {s.code: s for s in schools_qs.filter(code__in=chunk).only("id", "code", "region_id")}
+        )
     years = sorted({y for _row, _c, y, _v in parsed})
+    report.years = years
     existing: dict[tuple[int, int], SchoolFacts] = {}
     school_ids = [s.id for s in schools.values()]
     for chunk_start in range(0, len(school_ids), 5000):
@@ -499,10 +519,11 @@ def facts_import(
         if school is None:
             reject(row, [_("学校标识码不存在或不在您的管辖范围内：%(v)s") % {"v": code}], code)
             continue
-        facts = existing.get((school.id, row_year))
-        created = facts is None
-        if facts is None:
-            facts = SchoolFacts(school_id=school.id, year=row_year, region_id=school.region_id)
+        stored = existing.get((school.id, row_year))
+        created = stored is None
+        facts = stored or SchoolFacts(
+            school_id=school.id, year=row_year, region_id=school.region_id
+        )
         before = _snapshot(facts)
         merged = {**before, **values}
         errors = facts_consistency_errors(merged)
@@ -561,7 +582,9 @@ def facts_import(
                 actor=actor,
                 action="facts.import",
                 target_type="monitoring.schoolfacts",
-                target_repr=(filename or str(source))[-255:] if not hasattr(source, "read") else (filename or ""),
+                target_repr=(filename or str(source))[-255:]
+                if not hasattr(source, "read")
+                else (filename or ""),
                 request=request,
                 details={
                     "rows_read": report.rows_read,
@@ -599,11 +622,15 @@ def indicators_compute(
     indicator and level (school, county, city, province), inside one transaction, so
     readers see the old values or the new ones, never a mix."""
     started = time.perf_counter()
-    chosen = list(indicators) if indicators is not None else list(Indicator.objects.filter(active=True))
+    chosen = (
+        list(indicators) if indicators is not None else list(Indicator.objects.filter(active=True))
+    )
     report = ComputeReport(year=year)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     values_t, facts_t, school_t = _table(IndicatorValue), _table(SchoolFacts), _table(School)
-    columns = "indicator_id, year, level, area, school_id, numerator, denominator, value, computed_at"
+    columns = (
+        "indicator_id, year, level, area, school_id, numerator, denominator, value, computed_at"
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         for indicator in chosen:
             num = compile_expression(indicator.numerator)
@@ -611,14 +638,14 @@ def indicators_compute(
             flt = compile_filters(indicator.filters or {})
             IndicatorValue.objects.filter(indicator=indicator, year=year).delete()
             written = 0
-            levels: list[tuple[int, str, str, str]] = [
-                (ValueLevel.SCHOOL, "f.region_id", "f.school_id", "f.school_id, f.region_id"),
+            # (level, area expression, school expression, GROUP BY, shortest region code)
+            levels: list[tuple[int, str, str, str, int]] = [
+                (ValueLevel.SCHOOL, "f.region_id", "f.school_id", "f.school_id, f.region_id", 2),
             ]
-            for level, n in ((ValueLevel.COUNTY, 6), (ValueLevel.CITY, 4), (ValueLevel.PROVINCE, 2)):
+            for lvl, n in ((ValueLevel.COUNTY, 6), (ValueLevel.CITY, 4), (ValueLevel.PROVINCE, 2)):
                 area = f"SUBSTR(f.region_id, 1, {n})"
-                levels.append((level, area, "NULL", area))
-            for level, area, school, group in levels:
-                min_len = {ValueLevel.COUNTY: 6, ValueLevel.CITY: 4}.get(ValueLevel(level), 2)
+                levels.append((int(lvl), area, "NULL", area, n))
+            for level, area, school, group, min_len in levels:
                 sql = (
                     f"INSERT INTO {values_t} ({columns}) "  # noqa: S608 - whitelisted pieces
                     f"SELECT %s, %s, %s, t.area, t.school, t.num, t.den, "
