@@ -195,7 +195,14 @@ TARGETS: list[tuple[str, str, int, int, str, str]] = [
     ("wireless", "37", 2025, 100, "shandong-14th-five-year", "1. 推进教育网络提质升级"),
     ("all_optical", "37", 2025, 100, "shandong-14th-five-year", "1. 推进教育网络提质升级"),
     ("ipv6", "37", 2025, 100, "shandong-14th-five-year", "1. 推进教育网络提质升级"),
-    ("three_classrooms_tp", "37", 2025, 100, "shandong-14th-five-year", "9. 深入建设应用“三个课堂”"),
+    (
+        "three_classrooms_tp",
+        "37",
+        2025,
+        100,
+        "shandong-14th-five-year",
+        "9. 深入建设应用“三个课堂”",
+    ),
 ]
 
 # The standards: code, name, kind, school types, pass score, items (code, name, weight).
