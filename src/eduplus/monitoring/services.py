@@ -17,6 +17,7 @@ from typing import IO, Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -616,11 +617,15 @@ def _table(model: Any) -> str:
 
 
 def indicators_compute(
-    *, year: int, indicators: Iterable[Indicator] | None = None
+    *, year: int, indicators: Iterable[Indicator] | None = None, school: School | None = None
 ) -> ComputeReport:
     """Recompute every (active) indicator for a year: one INSERT … SELECT … GROUP BY per
     indicator and level (school, county, city, province), inside one transaction, so
-    readers see the old values or the new ones, never a mix."""
+    readers see the old values or the new ones, never a mix.
+
+    With ``school``, only that school's row and the rows of the regions above it are
+    recomputed (after one school's facts changed): the same SQL, narrowed by region.
+    """
     started = time.perf_counter()
     chosen = (
         list(indicators) if indicators is not None else list(Indicator.objects.filter(active=True))
@@ -636,7 +641,17 @@ def indicators_compute(
             num = compile_expression(indicator.numerator)
             den = compile_expression(indicator.denominator)
             flt = compile_filters(indicator.filters or {})
-            IndicatorValue.objects.filter(indicator=indicator, year=year).delete()
+            stale = IndicatorValue.objects.filter(indicator=indicator, year=year)
+            if school is not None:
+                code = str(school.region_id)
+                stale = stale.filter(
+                    Q(school=school)
+                    | Q(
+                        school__isnull=True,
+                        area__in=[code[:n] for n in (2, 4, 6) if n <= len(code)],
+                    )
+                )
+            stale.delete()
             written = 0
             # (level, area expression, school expression, GROUP BY, shortest region code)
             levels: list[tuple[int, str, str, str, int]] = [
@@ -645,20 +660,29 @@ def indicators_compute(
             for lvl, n in ((ValueLevel.COUNTY, 6), (ValueLevel.CITY, 4), (ValueLevel.PROVINCE, 2)):
                 area = f"SUBSTR(f.region_id, 1, {n})"
                 levels.append((int(lvl), area, "NULL", area, n))
-            for level, area, school, group, min_len in levels:
+            for level, area, school_expr, group, min_len in levels:
+                narrow, narrow_params = "", ()
+                if school is not None:
+                    code = str(school.region_id)
+                    if level == ValueLevel.SCHOOL:
+                        narrow, narrow_params = " AND f.school_id = %s", (school.pk,)
+                    elif len(code) < min_len:
+                        continue
+                    else:
+                        narrow, narrow_params = f" AND {area} = %s", (code[:min_len],)
                 sql = (
                     f"INSERT INTO {values_t} ({columns}) "  # noqa: S608 - whitelisted pieces
                     f"SELECT %s, %s, %s, t.area, t.school, t.num, t.den, "
                     f"CASE WHEN t.den > 0 THEN 1.0 * t.num * %s / t.den END, %s "
-                    f"FROM (SELECT {area} AS area, {school} AS school, "
+                    f"FROM (SELECT {area} AS area, {school_expr} AS school, "
                     f"{num.sql} AS num, {den.sql} AS den "
                     f"FROM {facts_t} f JOIN {school_t} s ON s.id = f.school_id "
-                    f"WHERE f.year = %s AND LENGTH(f.region_id) >= %s AND {flt.sql} "
+                    f"WHERE f.year = %s AND LENGTH(f.region_id) >= %s AND {flt.sql}{narrow} "
                     f"GROUP BY {group}) t"
                 )
                 params = (
                     indicator.pk, year, int(level), indicator.factor, now,
-                    *num.params, *den.params, year, min_len, *flt.params,
+                    *num.params, *den.params, year, min_len, *flt.params, *narrow_params,
                 )  # fmt: skip
                 cursor.execute(sql, params)
                 written += max(cursor.rowcount, 0)

@@ -10,7 +10,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -172,9 +174,18 @@ def indicator_detail(request: HttpRequest, region_code: str) -> HttpResponse:
     region = access_object(request.user, Region, code=region_code, request=request)
     years = sel.value_years(request.user)
     year = _year(request, years)
-    indicator = next((i for i in sel.indicators() if i.code == request.GET.get("code", "")), None)
-    if indicator is None or year is None:
+    catalog = sel.indicators()
+    code = request.GET.get("code", "")
+    indicator = next((i for i in catalog if i.code == code), None)
+    if indicator is None and code:
         raise Http404("unknown indicator")
+    indicator = indicator or (catalog[0] if catalog else None)
+    if indicator is None or year is None:
+        return render(
+            request,
+            "monitoring/region.html",
+            {"region": region, "breadcrumb": region_breadcrumb(request.user, region), "years": []},
+        )
     statuses = {s.indicator.pk: s for s in sel.region_statuses(request.user, region, year)}
     status = statuses[indicator.pk]
     parts = sel.subregion_parts(request.user, region, year, indicator)
@@ -251,9 +262,9 @@ def school_dashboard(request: HttpRequest, school_pk: int) -> HttpResponse:
         pk=school_pk,
         request=request,
     )
-    years = sel.value_years(request.user)
-    year = _year(request, years)
     facts_rows = list(sel.school_facts_years(request.user, school).prefetch_related("evidence"))
+    years = sorted({*sel.value_years(request.user), *(f.year for f in facts_rows)}, reverse=True)
+    year = _year(request, years)
     current = next((f for f in facts_rows if f.year == year), None)
     revisions = _revision_rows(list(current.revisions.all()[:20])) if current is not None else []
     region = school.region
@@ -351,23 +362,26 @@ def facts_edit(request: HttpRequest, school_pk: int) -> HttpResponse:
                 else FactsSource.CORRECTED
             )
             try:
-                saved = facts_save(
-                    school=school,
-                    year=year,
-                    values=values,
-                    actor=request.user,
-                    source=source,
-                    reason=reason,
-                    request=request,
-                )
-                if upload is not None:
-                    evidence_add(
-                        facts=saved,
-                        upload=upload,
-                        description=request.POST.get("evidence_note", ""),
+                # Facts and their evidence together: a refused file saves nothing.
+                with transaction.atomic():
+                    saved = facts_save(
+                        school=school,
+                        year=year,
+                        values=values,
                         actor=request.user,
+                        source=source,
+                        reason=reason,
                         request=request,
                     )
+                    if upload is not None:
+                        evidence_add(
+                            facts=saved,
+                            upload=upload,
+                            description=request.POST.get("evidence_note", ""),
+                            actor=request.user,
+                            request=request,
+                        )
+                    indicators_compute(year=year, school=school)
             except ValidationError as exc:
                 general = list(exc.messages)
             else:
@@ -439,6 +453,7 @@ def campus_assess_view(request: HttpRequest, school_pk: int) -> HttpResponse:
                 actor=request.user,
                 request=request,
             )
+            indicators_compute(year=year, school=school)
         except ValidationError as exc:
             errors = list(exc.messages)
         else:
@@ -464,9 +479,20 @@ def campus_assess_view(request: HttpRequest, school_pk: int) -> HttpResponse:
 
 
 @require_action(Action.MONITORING_VIEW)
-def evidence_download(request: HttpRequest, school_pk: int) -> FileResponse:
+def evidence_download(request: HttpRequest, school_pk: int) -> HttpResponseBase:
     school = access_object(request.user, School, pk=school_pk, request=request)
     evidence_id = request.GET.get("id", "")
+    if not evidence_id:
+        files = FactsEvidence.objects.filter(facts__school=school).select_related("facts")
+        return render(
+            request,
+            "monitoring/evidence.html",
+            {
+                "school": school,
+                "files": files.order_by("-facts__year", "-id"),
+                "breadcrumb": region_breadcrumb(request.user, school.region),
+            },
+        )
     if not evidence_id.isdigit():
         raise Http404("evidence")
     evidence = FactsEvidence.objects.filter(pk=int(evidence_id), facts__school=school).first()
