@@ -21,7 +21,7 @@
       trend.setOption({
         tooltip: { trigger: "axis", valueFormatter: function (v) { return v == null ? "—" : v.toFixed(1) + "%"; } },
         legend: { type: "scroll", bottom: 0, selected: selected },
-        grid: { left: 40, right: 16, top: 16, bottom: 56 },
+        grid: { left: 40, right: 48, top: 16, bottom: 56 },
         xAxis: { type: "category", data: d.years },
         yAxis: { type: "value", min: 0, max: 100 },
         series: d.series.map(function (s) {
@@ -39,7 +39,7 @@
         tooltip: { trigger: "axis" },
         grid: { left: 90, right: 24, top: 8, bottom: 24 },
         xAxis: { type: "value", min: 0, max: 100 },
-        yAxis: { type: "category", data: r.names.slice().reverse(), axisLabel: { width: 80, overflow: "truncate" } },
+        yAxis: { type: "category", data: r.names.slice().reverse(), axisLabel: { width: 80, overflow: "truncate", interval: 0, fontSize: 11 } },
         series: [{
           type: "bar", name: r.indicator,
           data: r.values.slice().reverse().map(function (v) {
