@@ -16,15 +16,24 @@ from playwright.sync_api import sync_playwright
 from eduplus.testing.browser import CHROMIUM, CHROMIUM_ARGS
 
 PASSWORD = "Eduplus@2026"  # noqa: S105 - the documented demo password
-PAGES = {  # fmt: skip
+PAGES = {
     "province": [
-        "/", "/regions/41/", "/regions/4101/", "/schools/", "/people/students/",
-        "/monitoring/r/41/", "/monitoring/r/41/indicator/?code=multimedia_ratio",
+        "/",
+        "/regions/41/",
+        "/regions/4101/",
+        "/schools/",
+        "/people/students/",
+        "/monitoring/r/41/",
+        "/monitoring/r/41/indicator/?code=multimedia_ratio",
         "/monitoring/indicators/",
     ],
     "county": [
-        "/", "/regions/410102/", "/schools/?ur=rural", "/people/teachers/",
-        "/monitoring/r/410102/", "/monitoring/import/",
+        "/",
+        "/regions/410102/",
+        "/schools/?ur=rural",
+        "/people/teachers/",
+        "/monitoring/r/410102/",
+        "/monitoring/import/",
     ],
     "school": ["/", "/people/students/", "/monitoring/"],
     "teacher": ["/", "/people/students/"],

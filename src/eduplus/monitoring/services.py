@@ -661,7 +661,8 @@ def indicators_compute(
                 area = f"SUBSTR(f.region_id, 1, {n})"
                 levels.append((int(lvl), area, "NULL", area, n))
             for level, area, school_expr, group, min_len in levels:
-                narrow, narrow_params = "", ()
+                narrow: str = ""
+                narrow_params: tuple[Any, ...] = ()
                 if school is not None:
                     code = str(school.region_id)
                     if level == ValueLevel.SCHOOL:
