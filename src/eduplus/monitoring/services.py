@@ -659,7 +659,7 @@ def indicators_compute(
             ]
             for lvl, n in ((ValueLevel.COUNTY, 6), (ValueLevel.CITY, 4), (ValueLevel.PROVINCE, 2)):
                 area = f"SUBSTR(f.region_id, 1, {n})"
-                levels.append((int(lvl), area, "NULL", area, n))
+                levels.append((int(lvl), area, "CAST(NULL AS BIGINT)", area, n))
             for level, area, school_expr, group, min_len in levels:
                 narrow: str = ""
                 narrow_params: tuple[Any, ...] = ()
