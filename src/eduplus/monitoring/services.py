@@ -32,7 +32,9 @@ from eduplus.monitoring.models import (
     FactsEvidence,
     FactsSource,
     Indicator,
+    IndicatorTarget,
     IndicatorValue,
+    PolicyDocument,
     SchoolFacts,
     SchoolFactsRevision,
     ValueLevel,
@@ -704,3 +706,112 @@ def indicators_compute_all_years() -> list[ComputeReport]:
 
 def current_year() -> int:
     return dt.date.today().year
+
+
+# ------------------------------------------------- indicators and targets as data
+
+
+INDICATOR_FIELDS = (
+    "name", "name_en", "description", "numerator", "denominator", "numerator_label",
+    "denominator_label", "factor", "unit", "filters", "order", "active",
+)  # fmt: skip
+
+
+def indicator_save(
+    *, code: str, values: Mapping[str, Any], actor: Any = None, request: Any = None
+) -> Indicator:
+    """Create or change an indicator; expressions and filters are validated before
+    anything is written. Values already computed stay until the next computation."""
+    unknown = set(values) - set(INDICATOR_FIELDS)
+    if unknown:
+        raise ValidationError(_("未知的字段：%(v)s") % {"v": ", ".join(sorted(unknown))})
+    with transaction.atomic():
+        indicator = Indicator.objects.select_for_update().filter(code=code).first()
+        created = indicator is None
+        indicator = indicator or Indicator(code=code)
+        for name, value in values.items():
+            setattr(indicator, name, value)
+        indicator.full_clean()
+        indicator.save()
+        audit_record(
+            actor=actor,
+            action="indicator.create" if created else "indicator.change",
+            target_type="monitoring.indicator",
+            target_id=indicator.code,
+            target_repr=indicator.name,
+            request=request,
+            details=_jsonable({k: v for k, v in values.items() if k != "filters"}),
+        )
+    return indicator
+
+
+def target_save(
+    *,
+    province: str,
+    indicator: Indicator,
+    year: int,
+    value: Decimal,
+    document: Any,
+    clause: str,
+    target: IndicatorTarget | None = None,
+    actor: Any = None,
+    request: Any = None,
+) -> IndicatorTarget:
+    """Set the target of an indicator for a province and year, citing its clause."""
+    with transaction.atomic():
+        target = target or IndicatorTarget(province_id=province)
+        if target.province_id != province:
+            raise ValidationError(_("只能设置本省的目标"))
+        before = {"value": str(target.value), "year": target.year} if target.pk else {}
+        target.indicator = indicator
+        target.year = year
+        target.value = value
+        target.document = document
+        target.clause = clause.strip()[:255]
+        target.full_clean()
+        target.save()
+        audit_record(
+            actor=actor,
+            action="target.change" if before else "target.create",
+            target_type="monitoring.indicatortarget",
+            target_id=str(target.pk),
+            target_repr=f"{indicator.code} {province} {year} ≥{value}",
+            request=request,
+            details={"before": before, "after": {"value": str(value), "year": year}},
+        )
+    return target
+
+
+def target_delete(*, target: IndicatorTarget, actor: Any = None, request: Any = None) -> None:
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="target.delete",
+            target_type="monitoring.indicatortarget",
+            target_id=str(target.pk),
+            target_repr=f"{target.indicator_id} {target.province_id} {target.year} ≥{target.value}",
+            request=request,
+        )
+        target.delete()
+
+
+def document_create(
+    *, code: str, title: str, issuer: str, issued: dt.date | None, doc_number: str = "",
+    actor: Any = None, request: Any = None,
+) -> PolicyDocument:  # fmt: skip
+    document = PolicyDocument(
+        code=code.strip(), title=title.strip(), issuer=issuer.strip(), issued=issued,
+        doc_number=doc_number.strip(),
+    )  # fmt: skip
+    with transaction.atomic():
+        document.full_clean()
+        document.save()
+        audit_record(
+            actor=actor,
+            action="policy_document.create",
+            target_type="monitoring.policydocument",
+            target_id=document.code,
+            target_repr=document.title[:255],
+            request=request,
+        )
+    return document

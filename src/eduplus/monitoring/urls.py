@@ -15,4 +15,7 @@ urlpatterns = [
     path("s/<int:school_pk>/evidence/", views.evidence_download, name="evidence"),
     path("import/", views.facts_import_view, name="import"),
     path("indicators/", views.indicator_catalog, name="catalog"),
+    path("indicators/edit/", views.indicator_edit, name="indicator_edit"),
+    path("targets/edit/", views.target_edit, name="target_edit"),
+    path("documents/new/", views.document_new, name="document_new"),
 ]

@@ -5,6 +5,9 @@ entry and import, campus assessment, the indicator catalogue."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -18,30 +21,39 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from eduplus.core.audit import audit_record
-from eduplus.core.permissions import require_action, user_can
+from eduplus.core.permissions import deny, require_action, user_can
 from eduplus.core.roles import Action
 from eduplus.core.scoping import access_object, scope_for
 from eduplus.monitoring import selectors as sel
+from eduplus.monitoring.expressions import FIELDS
 from eduplus.monitoring.models import (
     CampusStandard,
     FactsEvidence,
     FactsSource,
+    Indicator,
     IndicatorTarget,
+    PolicyDocument,
     SchoolFacts,
     facts_field,
     facts_field_names,
 )
 from eduplus.monitoring.services import (
+    INDICATOR_FIELDS,
     FactsImportError,
     campus_assess,
+    document_create,
     evidence_add,
     facts_import,
     facts_save,
+    indicator_save,
     indicators_compute,
     parse_fact,
+    target_delete,
+    target_save,
 )
 from eduplus.regions.models import Region, RegionLevel
 from eduplus.regions.selectors import region_breadcrumb, region_root_for
+from eduplus.schools.codes import SchoolType
 from eduplus.schools.models import School
 
 
@@ -614,5 +626,218 @@ def indicator_catalog(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "monitoring/catalog.html",
-        {"indicators": sel.indicators(), "targets": targets, "province": province},
+        {
+            "indicators": sel.indicators()
+            if not user_can(request.user, Action.INDICATOR_MANAGE)
+            else list(Indicator.objects.order_by("order", "code")),
+            "targets": targets,
+            "province": province,
+            "can_manage": user_can(request.user, Action.INDICATOR_MANAGE),
+        },
+    )
+
+
+# -------------------------------------------- managing indicators and targets (省级)
+
+
+def _manager_province(request: HttpRequest) -> str:
+    root = region_root_for(request.user)
+    if root is None or root.level != RegionLevel.PROVINCE:
+        raise deny(request, Action.INDICATOR_MANAGE)
+    return root.code
+
+
+@require_action(Action.INDICATOR_MANAGE)
+def indicator_edit(request: HttpRequest) -> HttpResponse:
+    _manager_province(request)
+    code = (request.GET.get("code") or request.POST.get("code") or "").strip()
+    existing = Indicator.objects.filter(code=code).first() if code else None
+    if request.GET.get("code") and existing is None:
+        raise Http404("indicator")
+    errors: dict[str, list[str]] = {}
+    data: dict[str, Any] = {}
+    if request.method == "POST":
+        post = request.POST
+        filters: dict[str, Any] = {}
+        types = [t for t in post.getlist("school_types") if t]
+        if types:
+            filters["school_types"] = types
+        if post.get("urban_rural"):
+            filters["urban_rural"] = post["urban_rural"]
+        if post.get("teaching_points"):
+            filters["teaching_points"] = post["teaching_points"]
+        factor_text = post.get("factor", "100").strip()
+        order_text = post.get("order", "0").strip()
+        data = {
+            "name": post.get("name", "").strip(),
+            "name_en": post.get("name_en", "").strip(),
+            "description": post.get("description", "").strip(),
+            "numerator": post.get("numerator", "").strip(),
+            "denominator": post.get("denominator", "").strip(),
+            "numerator_label": post.get("numerator_label", "").strip(),
+            "denominator_label": post.get("denominator_label", "").strip(),
+            "factor": int(factor_text) if factor_text.isdigit() else factor_text,
+            "unit": post.get("unit", "%").strip(),
+            "filters": filters,
+            "order": int(order_text) if order_text.isdigit() else 0,
+            "active": post.get("active") == "on",
+        }
+        if not code:
+            errors["code"] = [_("请填写指标代码（字母、数字、下划线）")]
+        elif existing is None and not re.fullmatch(r"[a-z][a-z0-9_]{1,47}", code):
+            errors["code"] = [_("指标代码应以小写字母开头，只含小写字母、数字和下划线")]
+        if not isinstance(data["factor"], int) or data["factor"] < 1:
+            errors["factor"] = [_("系数应为正整数")]
+        if not errors:
+            try:
+                indicator_save(code=code, values=data, actor=request.user, request=request)
+            except ValidationError as exc:
+                errors = (
+                    exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+                )
+            else:
+                messages.success(
+                    request, _("指标已保存；下次计算时生效（eduplus indicators compute）")
+                )
+                return redirect("monitoring:catalog")
+    source = data or (
+        {name: getattr(existing, name) for name in INDICATOR_FIELDS}
+        if existing
+        else {"factor": 100, "unit": "%", "active": True, "filters": {}}
+    )
+    return render(
+        request,
+        "monitoring/indicator_edit.html",
+        {
+            "code": code,
+            "existing": existing,
+            "v": source,
+            "errors": errors,
+            "school_types": SchoolType.choices,
+            "chosen_types": (source.get("filters") or {}).get("school_types", []),
+            "fields_help": sorted(FIELDS),
+        },
+        status=400 if errors else 200,
+    )
+
+
+@require_action(Action.INDICATOR_MANAGE)
+def target_edit(request: HttpRequest) -> HttpResponse:
+    province = _manager_province(request)
+    target_id = request.GET.get("id") or request.POST.get("id") or ""
+    target = None
+    if target_id:
+        if not target_id.isdigit():
+            raise Http404("target")
+        target = IndicatorTarget.objects.filter(pk=int(target_id), province_id=province).first()
+        if target is None:
+            raise Http404("target")
+    errors: list[str] = []
+    if request.method == "POST":
+        if request.POST.get("delete") and target is not None:
+            target_delete(target=target, actor=request.user, request=request)
+            messages.success(request, _("目标已删除"))
+            return redirect("monitoring:catalog")
+        indicator = Indicator.objects.filter(code=request.POST.get("indicator", "")).first()
+        document = PolicyDocument.objects.filter(code=request.POST.get("document", "")).first()
+        year_text = request.POST.get("year", "").strip()
+        value_text = request.POST.get("value", "").strip()
+        if indicator is None:
+            errors.append(_("请选择指标"))
+        if document is None:
+            errors.append(_("请选择政策依据；没有的话先新增政策文件"))
+        if not year_text.isdigit():
+            errors.append(_("目标年度应为四位数字"))
+        try:
+            value = Decimal(value_text)
+            if not value.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            errors.append(_("目标值应为数字"))
+        if not request.POST.get("clause", "").strip():
+            errors.append(_("请填写条款（政策文件中设定该目标的条目）"))
+        if not errors and indicator is not None:
+            try:
+                target_save(
+                    province=province,
+                    indicator=indicator,
+                    year=int(year_text),
+                    value=value,
+                    document=document,
+                    clause=request.POST["clause"],
+                    target=target,
+                    actor=request.user,
+                    request=request,
+                )
+            except ValidationError as exc:
+                errors = list(exc.messages)
+            else:
+                messages.success(request, _("目标已保存"))
+                return redirect("monitoring:catalog")
+    return render(
+        request,
+        "monitoring/target_edit.html",
+        {
+            "target": target,
+            "indicators": sel.indicators(),
+            "documents": PolicyDocument.objects.all(),
+            "errors": errors,
+            "initial": _target_initial(request, target),
+            "province": province,
+        },
+        status=400 if errors else 200,
+    )
+
+
+def _target_initial(request: HttpRequest, target: IndicatorTarget | None) -> dict[str, str]:
+    if request.method == "POST":
+        keys = ("indicator", "year", "value", "document", "clause")
+        return {k: request.POST.get(k, "") for k in keys}
+    if target is None:
+        return {}
+    return {
+        "indicator": target.indicator.code,
+        "year": str(target.year),
+        "value": f"{target.value.normalize():f}",
+        "document": target.document.code,
+        "clause": target.clause,
+    }
+
+
+@require_action(Action.INDICATOR_MANAGE)
+def document_new(request: HttpRequest) -> HttpResponse:
+    _manager_province(request)
+    errors: list[str] = []
+    if request.method == "POST":
+        post = request.POST
+        issued = None
+        if post.get("issued"):
+            try:
+                issued = dt.date.fromisoformat(post["issued"])
+            except ValueError:
+                errors.append(_("发布日期格式应为 YYYY-MM-DD"))
+        if not errors:
+            try:
+                document_create(
+                    code=post.get("code", ""),
+                    title=post.get("title", ""),
+                    issuer=post.get("issuer", ""),
+                    issued=issued,
+                    doc_number=post.get("doc_number", ""),
+                    actor=request.user,
+                    request=request,
+                )
+            except ValidationError as exc:
+                errors = [
+                    f"{k}: {'；'.join(v)}" if k != "__all__" else "；".join(v)
+                    for k, v in exc.message_dict.items()
+                ]
+            else:
+                messages.success(request, _("政策文件已新增，可以在目标中引用"))
+                return redirect("monitoring:target_edit")
+    return render(
+        request,
+        "monitoring/document_new.html",
+        {"errors": errors, "posted": request.POST},
+        status=400 if errors else 200,
     )
