@@ -151,3 +151,21 @@ def test_cli_export_columns(monitored, tmp_path):
     source = io.StringIO()
     call_command("facts", "import", str(facts_out), "--year", "2025", stdout=source)
     assert "未变化：4" in source.getvalue()
+
+
+def test_api_gives_the_same_numbers_in_scope(monitored, login):
+    client = login(monitored.a.users["county_officer"])
+    data = client.get("/api/monitoring/regions/410102/indicators?year=2025").json()
+    fibre = next(i for i in data["indicators"] if i["indicator"] == "fibre")
+    assert (fibre["numerator"], fibre["denominator"], fibre["value"], fibre["met"]) == (
+        2,
+        2,
+        100,
+        True,
+    )
+    assert fibre["target"] == 100 and fibre["target_year"] == 2020
+    assert client.get("/api/monitoring/regions/410202/indicators").status_code == 404
+    facts = client.get(f"/api/monitoring/schools/{monitored.a.school.pk}/facts").json()
+    assert [f["year"] for f in facts] == [2025, 2024]
+    assert facts[0]["values"]["bandwidth_mbps"] == 1000 and facts[0]["values"]["fibre"] is True
+    assert client.get(f"/api/monitoring/schools/{monitored.b.school.pk}/facts").status_code == 404
