@@ -3,8 +3,8 @@
 A live-server or ``transaction=True`` test ends with a flush (DELETE of every table).
 The audit log's append-only triggers (core migration 0002) refuse that DELETE, so the
 flush would fail and leave the test's rows behind in a ``--reuse-db`` database; and a
-successful flush also deletes the GB/T 2260 regions that a data migration loaded, which
-every other test needs. Such tests drop the audit triggers just before the flush and put
+successful flush also deletes the GB/T 2260 regions and the monitoring catalogue that
+data migrations loaded, which every other test needs. Such tests drop the audit triggers just before the flush and put
 both the triggers and the regions back afterwards.
 """
 
@@ -46,8 +46,26 @@ def ensure_regions() -> None:
         importlib.import_module(_REGIONS_MIGRATION).load(apps, None)
 
 
+def ensure_monitoring_catalog() -> None:
+    """Reload the shipped indicators, targets and standards (monitoring 0002)."""
+    from eduplus.monitoring import models as m
+    from eduplus.monitoring.catalog import catalog_load
+    from eduplus.regions.models import Region
+
+    if not m.Indicator.objects.exists():
+        catalog_load(
+            Region=Region,
+            PolicyDocument=m.PolicyDocument,
+            Indicator=m.Indicator,
+            IndicatorTarget=m.IndicatorTarget,
+            CampusStandard=m.CampusStandard,
+            CampusStandardItem=m.CampusStandardItem,
+        )
+
+
 def restore_shared_database() -> None:
     ensure_regions()
+    ensure_monitoring_catalog()
     set_audit_triggers(enabled=True)
 
 
