@@ -255,3 +255,24 @@ def school_condition_sql(text: str) -> Compiled | None:
     if parser.peek() is not None:
         return None
     return Compiled(cond, tuple(parser.params))
+
+
+def describe_filters(filters: dict[str, Any]) -> str:
+    """The schools an indicator counts, in words (for pages and reports)."""
+    labels = dict(SchoolType.choices)
+    parts = []
+    if filters.get("school_types"):
+        parts.append(
+            _("办学类型：") + "、".join(str(labels.get(t, t)) for t in filters["school_types"])
+        )
+    if filters.get("exclude_school_types"):
+        excluded = "、".join(str(labels.get(t, t)) for t in filters["exclude_school_types"])
+        parts.append(_("不含：") + excluded)
+    ur = {"urban": _("城区"), "town": _("镇区"), "rural": _("乡村"), "urban_town": _("城镇")}
+    if filters.get("urban_rural") in ur:
+        parts.append(_("城乡：") + str(ur[filters["urban_rural"]]))
+    if filters.get("teaching_points") == "only":
+        parts.append(str(_("只统计教学点")))
+    elif filters.get("teaching_points") == "exclude":
+        parts.append(str(_("不含教学点")))
+    return "；".join(parts) if parts else str(_("全部学校"))

@@ -320,6 +320,12 @@ class Indicator(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def scope_text(self) -> str:
+        from eduplus.monitoring.expressions import describe_filters
+
+        return describe_filters(self.filters or {})
+
     def clean(self) -> None:
         from eduplus.monitoring.expressions import validate_indicator
 

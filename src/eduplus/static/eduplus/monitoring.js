@@ -25,8 +25,8 @@
         xAxis: { type: "category", data: d.years },
         yAxis: { type: "value", min: 0, max: 100 },
         series: d.series.map(function (s) {
-          var line = { name: s.name, type: "line", data: s.values, connectNulls: false };
-          if (s.target != null) line.markLine = { symbol: "none", silent: true, lineStyle: { type: "dashed" }, label: { formatter: "目标 " + s.target }, data: [{ yAxis: s.target }] };
+          var line = { name: s.name, type: "line", data: s.values, connectNulls: false, showSymbol: true, symbolSize: 7 };
+          if (s.target != null) line.markLine = { symbol: "none", silent: true, lineStyle: { type: "dashed" }, label: { formatter: "目标 " + s.target, position: "insideEndTop" }, data: [{ yAxis: s.target }] };
           return line;
         })
       });
@@ -59,8 +59,10 @@
         grid: { left: 40, right: 16, top: 16, bottom: 28 },
         xAxis: { type: "category", data: i.years },
         yAxis: { type: "value", min: 0, max: 100 },
-        series: [{ name: i.name, type: "line", data: i.values,
-          markLine: i.target == null ? undefined : { symbol: "none", lineStyle: { type: "dashed" }, data: [{ yAxis: i.target }] } }]
+        series: [{ name: i.name, type: "line", data: i.values, showSymbol: true, symbolSize: 8,
+          label: { show: true, formatter: function (p) { return p.value == null ? "" : p.value.toFixed(1); } },
+          markLine: i.target == null ? undefined : { symbol: "none", lineStyle: { type: "dashed" },
+            label: { position: "insideEndTop", formatter: "目标 " + i.target }, data: [{ yAxis: i.target }] } }]
       });
     }
   }
