@@ -51,6 +51,12 @@ API_ACTIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/people/students/{student_pk}"): Action.PERSON_VIEW,
     ("GET", "/api/people/teachers"): Action.STAFF_VIEW,
     ("GET", "/api/people/teachers/{teacher_pk}"): Action.STAFF_VIEW,
+    ("GET", "/api/monitoring/regions/{region_code}/indicators"): Action.MONITORING_VIEW,
+    ("GET", "/api/monitoring/schools/{school_pk}/facts"): Action.MONITORING_VIEW,
+    ("GET", "/api/inspections/plans"): Action.INSPECTION_MANAGE,
+    ("GET", "/api/inspections/plans/{plan_pk}"): Action.INSPECTION_MANAGE,
+    ("GET", "/api/reports/tasks"): Action.REPORT_REVIEW,
+    ("GET", "/api/reports/tasks/{task_pk}/submissions"): Action.REPORT_REVIEW,
 }
 
 

@@ -49,7 +49,14 @@ from eduplus.testing import factories as f
 # static files and an admin site if one is ever mounted.
 SKIP_PREFIXES = ("api/", "i18n/", "static/", "admin/")
 # Routes anyone may open without logging in. Everything else must require login.
-PUBLIC_ROUTES = frozenset({"accounts:login", "core:healthz"})
+PUBLIC_ROUTES = frozenset({"accounts:login", "core:healthz"}) | frozenset(
+    {  # 双随机一公开: published plans and the draw verification, by design without login
+        "inspections:public_list",
+        "inspections:public_plan",
+        "inspections:public_inputs",
+        "inspections:public_verify",
+    }
+)
 LOGIN_PATH = "/login/"
 
 _PARAM = re.compile(r"<(?:[^>:]+:)?([^>]+)>")
@@ -125,6 +132,22 @@ KWARGS: dict[str, Callable[[Any, Any], list[tuple[str, Any]]]] = {
     ],
     "teacher_pk": lambda w, c: [("teacher", c.teacher.pk)],
     "user_pk": lambda w, c: [("user", c.users["teacher"].pk)],
+    # Inspections: a county's pool, inspector, plan and drawn school behave like the county.
+    "plan_pk": lambda w, c: [("region.county", f.inspection_objects(c.code)["plan"].pk)],
+    "target_pk": lambda w, c: [("region.county", f.inspection_objects(c.code)["target"].pk)],
+    "pool_pk": lambda w, c: [("region.county", f.inspection_objects(c.code)["pool"].pk)],
+    "inspector_pk": lambda w, c: [
+        ("region.county", f.inspection_objects(c.code)["inspector"].pk)
+    ],
+    "public_plan_pk": lambda w, c: [("public_plan", f.public_inspection_plan().pk)],
+    # Reporting: a county officer's form is seen like the county; the task and the
+    # per-school submissions like the school (and its teaching point) they reach.
+    "form_pk": lambda w, c: [("region.county", f.report_world(c).form.pk)],
+    "task_pk": lambda w, c: [("school", f.report_world(c).task.pk)],
+    "submission_pk": lambda w, c: [
+        ("school", f.report_world(c).school_submission.pk),
+        ("teaching_point", f.report_world(c).tp_submission.pk),
+    ],
 }
 # A value of the same shape that names nothing at all.
 MISSING_VALUE: dict[str, Any] = {
@@ -133,6 +156,14 @@ MISSING_VALUE: dict[str, Any] = {
     "student_pk": 999999999,
     "teacher_pk": 999999999,
     "user_pk": 999999999,
+    "plan_pk": 999999999,
+    "target_pk": 999999999,
+    "pool_pk": 999999999,
+    "inspector_pk": 999999999,
+    "public_plan_pk": 999999999,
+    "form_pk": 999999999,
+    "task_pk": 999999999,
+    "submission_pk": 999999999,
 }
 # Actions a view checks beyond its require_action (decorators cannot show them).
 EXTRA_ACTIONS: dict[str, tuple[str, ...]] = {

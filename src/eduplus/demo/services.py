@@ -170,7 +170,14 @@ def seed_reset(*, stdout: Output | None = None) -> dict[str, int]:
         # their own cascades apply (they are few; ours are bulk-deleted below).
         ours = set(ALL_MODELS) | {User, AuditEntry}
         for model in ALL_MODELS:
-            for rel in model._meta.related_objects:
+            # Hidden relations too (related_name="+"): a reverse accessor is no reason
+            # for a row of another app to survive the reset.
+            relations = [
+                f
+                for f in model._meta.get_fields(include_hidden=True)
+                if isinstance(f, models.ForeignObjectRel) and (f.one_to_many or f.one_to_one)
+            ]
+            for rel in relations:
                 related = rel.related_model
                 if related in ours or not isinstance(related, type):
                     continue

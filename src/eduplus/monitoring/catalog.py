@@ -22,6 +22,7 @@ HIGHER = ["411", "415", "421"]
 DOCUMENTS: list[dict[str, Any]] = [
     {
         "code": "henan-2020-work-points",
+        "province": "41",
         "title": "2020年全省教育系统网络安全和信息化工作要点",
         "issuer": "河南省教育厅",
         "issued": dt.date(2020, 4, 10),
@@ -29,6 +30,7 @@ DOCUMENTS: list[dict[str, Any]] = [
     },
     {
         "code": "henan-2023-2025-infrastructure",
+        "province": "41",
         "title": "河南省加快教育新型基础设施建设专项行动方案（2023-2025年）",
         "issuer": "河南省教育厅等部门",
         "issued": dt.date(2023, 1, 1),
@@ -36,6 +38,7 @@ DOCUMENTS: list[dict[str, Any]] = [
     },
     {
         "code": "shandong-14th-five-year",
+        "province": "37",
         "title": "山东省教育信息化“十四五”规划",
         "issuer": "山东省教育厅",
         "issued": dt.date(2021, 12, 1),
@@ -246,10 +249,14 @@ def catalog_load(
 ) -> int:  # fmt: skip
     """Create what is missing; never overwrite what an administrator has changed."""
     written = 0
+    provinces = set(Region.objects.filter(level=1).values_list("code", flat=True))
     docs = {}
     for d in DOCUMENTS:
+        if d["province"] not in provinces:
+            continue
+        defaults = {k: v for k, v in d.items() if k not in ("code", "province")}
         docs[d["code"]], created = PolicyDocument.objects.get_or_create(
-            code=d["code"], defaults={k: v for k, v in d.items() if k != "code"}
+            code=d["code"], defaults={**defaults, "province_id": d["province"]}
         )
         written += created
     indicators = {}
@@ -259,7 +266,6 @@ def catalog_load(
             defaults={**{k: v for k, v in i.items() if k != "code"}, "order": order * 10},
         )
         written += created
-    provinces = set(Region.objects.filter(level=1).values_list("code", flat=True))
     for code, province, year, value, doc, clause in TARGETS:
         if province not in provinces:
             continue

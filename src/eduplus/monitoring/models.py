@@ -242,7 +242,7 @@ class CampusStandardItem(models.Model):
 class CampusAssessment(models.Model):
     """A school's assessment against a standard for a year: each item scored 0–100 %."""
 
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="campus_assessments")
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField(_("年度"), validators=year_validators())
     standard = models.ForeignKey(CampusStandard, on_delete=models.PROTECT, related_name="+")
@@ -273,6 +273,16 @@ class PolicyDocument(models.Model):
     """A policy document that sets targets (政策文件), cited by its clauses."""
 
     code = models.CharField(_("代码"), max_length=48, unique=True)
+    # The province whose department issued it; empty for national documents (教育部).
+    province = models.ForeignKey(
+        Region,
+        verbose_name=_("省份"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"level": 1},
+    )
     title = models.CharField(_("标题"), max_length=255)
     issuer = models.CharField(_("发文机关"), max_length=128)
     issued = models.DateField(_("发布日期"), null=True, blank=True)
@@ -394,7 +404,7 @@ class IndicatorValue(models.Model):
     level = models.PositiveSmallIntegerField(choices=ValueLevel.choices)
     area = models.CharField(max_length=6)
     school = models.ForeignKey(
-        School, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        School, null=True, blank=True, on_delete=models.CASCADE, related_name="indicator_values"
     )
     numerator = models.FloatField()
     denominator = models.FloatField()

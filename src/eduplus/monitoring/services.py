@@ -757,7 +757,10 @@ def target_save(
     actor: Any = None,
     request: Any = None,
 ) -> IndicatorTarget:
-    """Set the target of an indicator for a province and year, citing its clause."""
+    """Set the target of an indicator for a province and year, citing its clause (a
+    document of that province, or a national one)."""
+    if document.province_id not in (None, province):
+        raise ValidationError(_("政策依据应为本省或国家文件"))
     with transaction.atomic():
         target = target or IndicatorTarget(province_id=province)
         if target.province_id != province:
@@ -797,11 +800,11 @@ def target_delete(*, target: IndicatorTarget, actor: Any = None, request: Any = 
 
 def document_create(
     *, code: str, title: str, issuer: str, issued: dt.date | None, doc_number: str = "",
-    actor: Any = None, request: Any = None,
+    province: str | None = None, actor: Any = None, request: Any = None,
 ) -> PolicyDocument:  # fmt: skip
     document = PolicyDocument(
         code=code.strip(), title=title.strip(), issuer=issuer.strip(), issued=issued,
-        doc_number=doc_number.strip(),
+        doc_number=doc_number.strip(), province_id=province,
     )  # fmt: skip
     with transaction.atomic():
         document.full_clean()

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -739,7 +740,11 @@ def target_edit(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("目标已删除"))
             return redirect("monitoring:catalog")
         indicator = Indicator.objects.filter(code=request.POST.get("indicator", "")).first()
-        document = PolicyDocument.objects.filter(code=request.POST.get("document", "")).first()
+        document = (
+            PolicyDocument.objects.filter(Q(province_id=province) | Q(province__isnull=True))
+            .filter(code=request.POST.get("document", ""))
+            .first()
+        )
         year_text = request.POST.get("year", "").strip()
         value_text = request.POST.get("value", "").strip()
         if indicator is None:
@@ -780,7 +785,9 @@ def target_edit(request: HttpRequest) -> HttpResponse:
         {
             "target": target,
             "indicators": sel.indicators(),
-            "documents": PolicyDocument.objects.all(),
+            "documents": PolicyDocument.objects.filter(
+                Q(province_id=province) | Q(province__isnull=True)
+            ),
             "errors": errors,
             "initial": _target_initial(request, target),
             "province": province,
@@ -806,7 +813,7 @@ def _target_initial(request: HttpRequest, target: IndicatorTarget | None) -> dic
 
 @require_action(Action.INDICATOR_MANAGE)
 def document_new(request: HttpRequest) -> HttpResponse:
-    _manager_province(request)
+    province = _manager_province(request)
     errors: list[str] = []
     if request.method == "POST":
         post = request.POST
@@ -824,6 +831,7 @@ def document_new(request: HttpRequest) -> HttpResponse:
                     issuer=post.get("issuer", ""),
                     issued=issued,
                     doc_number=post.get("doc_number", ""),
+                    province=province,
                     actor=request.user,
                     request=request,
                 )

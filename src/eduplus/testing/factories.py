@@ -139,3 +139,186 @@ def user_with_role(
         school=school,
     )
     return user
+
+
+# --------------------------------------------------------------- inspections (双随机)
+
+
+class InspectorPoolFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inspections.InspectorPool"
+
+    name = factory.Sequence(lambda n: f"检查人员库{n}")
+    region = factory.LazyFunction(lambda: Region.objects.get(code="41"))
+
+
+class InspectorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inspections.Inspector"
+
+    pool = factory.SubFactory(InspectorPoolFactory)
+    name = factory.Sequence(lambda n: f"检查员{n}")
+    organisation = factory.LazyAttribute(lambda o: f"{o.home_region.name}教育局")
+    home_region = factory.LazyFunction(lambda: Region.objects.get(code="410105"))
+    specialty = "信息化建设"
+
+
+class InspectionPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inspections.InspectionPlan"
+
+    title = factory.Sequence(lambda n: f"专项抽查{n}")
+    subject = "信息化建设与应用"
+    region = factory.LazyFunction(lambda: Region.objects.get(code="41"))
+    pool = factory.SubFactory(InspectorPoolFactory)
+    school_count = 1
+    inspectors_per_school = 1
+
+
+def sibling_county(code: str) -> Region:
+    """Another county of the same city (an inspector there is not conflicted in ``code``)."""
+    return Region.objects.filter(parent_id=code[:4], level=3).exclude(code=code).order_by("code")[0]
+
+
+def inspection_objects(county_code: str) -> dict[str, object]:
+    """A pool, inspectors and a drawn plan with one recorded result in a county (for the
+    scope walk). Idempotent: the same objects on every call within a test."""
+    from eduplus.inspections import services
+    from eduplus.inspections.models import (
+        InspectionPlan,
+        InspectionTarget,
+        Inspector,
+        InspectorPool,
+    )
+
+    county = Region.objects.get(code=county_code)
+    pool = InspectorPool.objects.filter(region=county, name="走查人员库").first()
+    if pool is None:
+        pool = InspectorPoolFactory(region=county, name="走查人员库")  # type: ignore[assignment]
+        other = sibling_county(county_code)
+        for k in range(3):
+            InspectorFactory(pool=pool, home_region=other, name=f"走查检查员{k}")
+    plan = InspectionPlan.objects.filter(region=county, title="走查抽查计划").first()
+    if plan is None:
+        draft: InspectionPlan = InspectionPlanFactory(  # type: ignore[assignment]
+            region=county, pool=pool, title="走查抽查计划", school_count=2, inspectors_per_school=2
+        )
+        plan = services.plan_draw(actor=None, plan=draft, seed="ab" * 32)
+    target = InspectionTarget.objects.filter(plan=plan).order_by("position").first()
+    if target is not None and not hasattr(target, "result"):
+        services.result_record(
+            actor=None,
+            target=target,
+            inspected_on=dt.date(2026, 4, 1),
+            findings="走查发现",
+            conclusion="pass",
+        )
+    return {
+        "pool": pool,
+        "inspector": Inspector.objects.filter(pool=pool).order_by("id").first(),
+        "plan": plan,
+        "target": target,
+    }
+
+
+def public_inspection_plan() -> object:
+    """A drawn, published plan with a published result, in 金水区 (410105) with schools
+    and inspectors of its own: nothing of the world's sentinel counties."""
+    from eduplus.inspections import services
+    from eduplus.inspections.models import InspectionPlan, InspectionTarget
+
+    plan = InspectionPlan.objects.filter(title="公示测试计划").first()
+    if plan is not None:
+        return plan
+    county = Region.objects.get(code="410105")
+    for k in range(3):
+        SchoolFactory(region=county, name=f"公示测试第{k}小学")
+    pool = InspectorPoolFactory(region=Region.objects.get(code="4101"), name="公示测试人员库")
+    for _k in range(3):
+        InspectorFactory(pool=pool, home_region=Region.objects.get(code="410103"))
+    draft: InspectionPlan = InspectionPlanFactory(  # type: ignore[assignment]
+        region=county, pool=pool, title="公示测试计划", school_count=2, inspectors_per_school=1
+    )
+    plan = services.plan_draw(actor=None, plan=draft, seed="cd" * 32)
+    services.plan_publish(actor=None, plan=plan)
+    target = InspectionTarget.objects.filter(plan=plan).order_by("position").first()
+    assert target is not None
+    services.result_record(
+        actor=None,
+        target=target,
+        inspected_on=dt.date(2026, 4, 2),
+        findings="公示测试发现",
+        conclusion="basic",
+        rectification="公示测试整改要求",
+        rectification_deadline=dt.date(2026, 5, 2),
+    )
+    services.result_publish(actor=None, target=target)
+    return plan
+
+
+# ---------------------------------------------------------------- reporting (通用信息报送)
+
+REPORT_FIELDS: list[dict[str, object]] = [
+    {"code": "ordinary_rooms", "label": "普通教室数", "kind": "integer", "required": True,
+     "min_value": 0, "max_value": 500, "unit": "间"},
+    {"code": "multimedia_rooms", "label": "多媒体教室数", "kind": "integer", "required": True,
+     "min_value": 0, "max_value": 500, "unit": "间"},
+    {"code": "bandwidth", "label": "出口带宽", "kind": "decimal", "min_value": 0, "unit": "Mbps"},
+    {"code": "officer", "label": "网络安全负责人", "kind": "text", "max_length": 8},
+    {"code": "wifi", "label": "无线全覆盖", "kind": "boolean"},
+    {"code": "checked_on", "label": "检查日期", "kind": "date"},
+    {"code": "access", "label": "接入方式", "kind": "choice", "options_text": "1 光纤\n2 无线"},
+    {"code": "platforms", "label": "应用平台", "kind": "multichoice",
+     "options_text": "a 国家平台\nb 省级平台\nc 校管系统"},
+]  # fmt: skip
+REPORT_RULES = [("multimedia_rooms <= ordinary_rooms", "多媒体教室数不能多于普通教室数")]
+
+
+def report_form(officer: User, *, title: str = "信息化基础数据", fields=None, rules=None):  # type: ignore[no-untyped-def]
+    """A form designed by ``officer`` with the usual fields (every type) and rule."""
+    from eduplus.reporting import services
+
+    form = services.form_create(actor=officer, title=title)
+    for spec in REPORT_FIELDS if fields is None else fields:
+        services.form_field_add(actor=officer, form=form, **spec)  # type: ignore[arg-type]
+    for expression, message in REPORT_RULES if rules is None else rules:
+        services.form_rule_add(actor=officer, form=form, expression=expression, message=message)
+    return form
+
+
+def report_task(  # type: ignore[no-untyped-def]
+    officer: User, *, title: str = "2026年度信息化报送", deadline=None, form=None, **targets
+):
+    """A task of ``officer`` over the schools they see (``targets``: TaskTargets fields)."""
+    from eduplus.reporting import services
+
+    return services.task_assign(
+        actor=officer,
+        form=form or report_form(officer),
+        title=title,
+        period="2026年度",
+        deadline=deadline or dt.date(2099, 12, 31),
+        targets=services.TaskTargets(**targets),
+    )
+
+
+def report_world(county):  # type: ignore[no-untyped-def]
+    """A county officer's task over one county of the `world` (its school and teaching
+    point), made once per county and kept on it: .form .task .school_submission
+    .tp_submission. The title carries the county's sentinel tag (甲哨兵 / 乙哨兵)."""
+    cached = getattr(county, "_report_world", None)
+    if cached is not None:
+        return cached
+    from types import SimpleNamespace
+
+    officer = county.users["county_officer"]
+    task = report_task(officer, title=f"{county.school.name[:3]}报送任务")
+    subs = {s.school_id: s for s in task.submissions.all()}
+    cached = SimpleNamespace(
+        form=task.form,
+        task=task,
+        school_submission=subs[county.school.pk],
+        tp_submission=subs[county.teaching_point.pk],
+    )
+    county._report_world = cached
+    return cached

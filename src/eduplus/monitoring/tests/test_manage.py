@@ -70,3 +70,16 @@ def test_only_the_province_manages_indicators(world, login):
         page = client.get("/monitoring/indicators/").content.decode()
         assert "新增指标" not in page
         client.logout()
+
+
+def test_a_target_cannot_cite_another_provinces_document(world, login):
+    client = login(world.province_officer)
+    page = client.get("/monitoring/targets/edit/").content.decode()
+    assert "河南省加快教育新型基础设施建设专项行动方案" in page and "山东省教育信息化" not in page
+    form = {"indicator": "ipv6", "year": "2027", "value": "100",
+            "document": "shandong-14th-five-year", "clause": "1"}  # fmt: skip
+    response = client.post("/monitoring/targets/edit/", form)
+    assert response.status_code == 400 and "请选择政策依据" in response.content.decode()
+    client.logout()
+    hubei = login(world.other_province_officer)
+    assert "河南省" not in hubei.get("/monitoring/targets/edit/").content.decode()
