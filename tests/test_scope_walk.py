@@ -136,9 +136,7 @@ KWARGS: dict[str, Callable[[Any, Any], list[tuple[str, Any]]]] = {
     "plan_pk": lambda w, c: [("region.county", f.inspection_objects(c.code)["plan"].pk)],
     "target_pk": lambda w, c: [("region.county", f.inspection_objects(c.code)["target"].pk)],
     "pool_pk": lambda w, c: [("region.county", f.inspection_objects(c.code)["pool"].pk)],
-    "inspector_pk": lambda w, c: [
-        ("region.county", f.inspection_objects(c.code)["inspector"].pk)
-    ],
+    "inspector_pk": lambda w, c: [("region.county", f.inspection_objects(c.code)["inspector"].pk)],
     "public_plan_pk": lambda w, c: [("public_plan", f.public_inspection_plan().pk)],
     # Reporting: a county officer's form is seen like the county; the task and the
     # per-school submissions like the school (and its teaching point) they reach.

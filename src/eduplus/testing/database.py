@@ -4,8 +4,9 @@ A live-server or ``transaction=True`` test ends with a flush (DELETE of every ta
 The audit log's append-only triggers (core migration 0002) refuse that DELETE, so the
 flush would fail and leave the test's rows behind in a ``--reuse-db`` database; and a
 successful flush also deletes the GB/T 2260 regions and the monitoring catalogue that
-data migrations loaded, which every other test needs. Such tests drop the audit triggers just before the flush and put
-both the triggers and the regions back afterwards.
+data migrations loaded, which every other test needs. Such tests drop the audit
+triggers just before the flush and put the triggers, the regions and the catalogue back
+afterwards.
 """
 
 from __future__ import annotations
