@@ -60,11 +60,16 @@ def indicators() -> list[Indicator]:
 
 
 def value_years(user: Any) -> list[int]:
-    """Years with computed values the user can see, newest first."""
-    return sorted(
-        set(IndicatorValue.objects.visible_to(user).values_list("year", flat=True).distinct()),
-        reverse=True,
-    )
+    """Years with computed values the user can see, newest first.
+
+    Region rows first (a few hundred per year, where school rows are tens of
+    thousands); a user who sees no region (a school administrator) gets their schools'.
+    """
+    visible = IndicatorValue.objects.visible_to(user)
+    years = set(visible.filter(school__isnull=True).values_list("year", flat=True).distinct())
+    if not years:
+        years = set(visible.values_list("year", flat=True).distinct())
+    return sorted(years, reverse=True)
 
 
 def targets_in_force(
@@ -169,6 +174,22 @@ def subregion_parts(user: Any, region: Region, year: int, indicator: Indicator) 
         ]
     parts.sort(key=lambda p: (p.value is None, -(p.value or 0), p.code))
     return parts
+
+
+def children_values(user: Any, region: Region, year: int) -> dict[str, dict[int, float | None]]:
+    """child region code → {indicator id: value}: every indicator in one query."""
+    if region.level >= RegionLevel.COUNTY:
+        return {}
+    result: dict[str, dict[int, float | None]] = {}
+    rows = (
+        IndicatorValue.objects.visible_to(user)
+        .filter(year=year, level=region.level + 1, school__isnull=True)
+        .filter(region_subtree_q("area", region.code))
+        .values_list("area", "indicator_id", "value")
+    )
+    for area, indicator_id, value in rows:
+        result.setdefault(area, {})[indicator_id] = value
+    return result
 
 
 def lagging_schools(

@@ -90,14 +90,16 @@ def _tiles(
         return []
     with_target = [s for s in statuses if s.target is not None]
     children = list(Region.objects.visible_to(user).filter(parent=region).order_by("code"))
+    values = sel.children_values(user, region, year)
     met: dict[str, int] = {c.code: 0 for c in children}
     known: dict[str, int] = {c.code: 0 for c in children}
-    for status in with_target:
-        for part in sel.subregion_parts(user, region, year, status.indicator):
-            if part.code in met and part.value is not None:
-                known[part.code] += 1
-                if round(part.value, 1) >= float(status.target.value):  # type: ignore[union-attr]
-                    met[part.code] += 1
+    for child in children:
+        for status in with_target:
+            value = values.get(child.code, {}).get(status.indicator.pk)
+            if value is not None:
+                known[child.code] += 1
+                if round(value, 1) >= float(status.target.value):  # type: ignore[union-attr]
+                    met[child.code] += 1
     tiles = []
     for child in children:
         n = known[child.code]
