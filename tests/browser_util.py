@@ -7,8 +7,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from eduplus.testing.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 - re-exported
-
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
 
 

@@ -6,7 +6,6 @@ Screenshots of every step land in var/screenshots/.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -19,40 +18,22 @@ from eduplus.testing.database import (  # noqa: F401 - autouse fixtures
     shared_database_restored,
 )
 from eduplus.testing.factories import DEMO_PASSWORD
-from tests.browser_util import CHROMIUM, CHROMIUM_ARGS, Shots, submit_login
+from tests.browser_util import (
+    Shots,
+    submit_login,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
 pytestmark = [
+    pytest.mark.usefixtures("async_unsafe_allowed"),
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
 ]
 
 
 # ------------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _async_unsafe_allowed() -> Iterator[None]:
-    """Playwright's sync API runs an event loop in this thread; the ORM calls the tests
-    make between browser steps would otherwise trip Django's async-safety check. Set for
-    this module only (Django reads it on every call), not for the whole session."""
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

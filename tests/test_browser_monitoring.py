@@ -4,10 +4,6 @@ region's report. Headless system Chromium (Playwright) against the live server."
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 
 from eduplus.monitoring.services import facts_save, indicators_compute
@@ -16,31 +12,19 @@ from eduplus.testing.database import (  # noqa: F401 - autouse fixtures
     shared_database_restored,
 )
 from eduplus.testing.factories import DEMO_PASSWORD
-from tests.browser_util import CHROMIUM, CHROMIUM_ARGS, Shots, submit_login
+from tests.browser_util import (
+    Shots,
+    submit_login,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _async_unsafe_allowed() -> Iterator[None]:
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+pytestmark = [
+    pytest.mark.usefixtures("async_unsafe_allowed"),
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def test_province_officer_reads_the_dashboard_drills_down_and_downloads(
