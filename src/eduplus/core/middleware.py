@@ -45,8 +45,12 @@ class LanguageMiddleware:
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
         supported = {code for code, _name in settings.LANGUAGES}
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
-        translation.activate(language)
         request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
-        response = self.get_response(request)
-        response.headers.setdefault("Content-Language", language)
+        # Only for this request: a worker thread's next request (or a command run in
+        # the same thread) must not inherit one user's language.
+        with translation.override(language):
+            response = self.get_response(request)
+            response.headers.setdefault("Content-Language", language)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
         return response

@@ -331,6 +331,15 @@ class Indicator(models.Model):
         return self.name
 
     @property
+    def display_name(self) -> str:
+        """The English name in the English interface (names are data, not msgids)."""
+        from django.utils.translation import get_language
+
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
+
+    @property
     def scope_text(self) -> str:
         from eduplus.monitoring.expressions import describe_filters
 

@@ -150,14 +150,14 @@ def region_dashboard(request: HttpRequest, region_code: str) -> HttpResponse:
         "series": [
             {
                 "code": s.indicator.code,
-                "name": s.indicator.name,
+                "name": s.indicator.display_name,
                 "target": s.target_value,
                 "values": [trend.get(s.indicator.pk, {}).get(y) for y in sorted(years)],
             }
             for s in statuses
         ],
         "ranking": {
-            "indicator": focus.indicator.name if focus else "",
+            "indicator": focus.indicator.display_name if focus else "",
             "target": focus.target_value if focus else None,
             "names": [p.name for p in parts][:40],
             "values": [None if p.value is None else round(p.value, 1) for p in parts][:40],
@@ -263,7 +263,7 @@ def indicator_detail(request: HttpRequest, region_code: str) -> HttpResponse:
                 "years": sorted(years),
                 "values": [trend.get(y) for y in sorted(years)],
                 "target": target,
-                "name": indicator.name,
+                "name": indicator.display_name,
             },
         },
     )

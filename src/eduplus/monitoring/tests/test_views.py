@@ -169,3 +169,11 @@ def test_api_gives_the_same_numbers_in_scope(monitored, login):
     assert [f["year"] for f in facts] == [2025, 2024]
     assert facts[0]["values"]["bandwidth_mbps"] == 1000 and facts[0]["values"]["fibre"] is True
     assert client.get(f"/api/monitoring/schools/{monitored.b.school.pk}/facts").status_code == 404
+
+
+def test_english_interface_names_indicators_in_english(monitored, login):
+    client = login(monitored.province_officer)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/monitoring/r/41/?year=2025").content.decode()
+    assert "Schools (incl. teaching points) with fibre access" in page
+    assert "Indicators against targets" in page
