@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "eduplus.monitoring",
     "eduplus.reporting",
     "eduplus.inspections",
+    "eduplus.governance",
+    "django_tasks",
+    "django_tasks_db",
     "eduplus.demo",
 ]
 
@@ -205,3 +208,25 @@ LOGGING = {
 NINJA_PAGINATION_PER_PAGE = 50
 PAGE_SIZE = 50
 FORMAT_MODULE_PATH = ["eduplus.formats"]
+
+# Background jobs (django-tasks): the database backend in the embedded mode, worked by
+# `eduplus db_worker` (make demo starts one). EDUPLUS_TASKS_IMMEDIATE=1 runs them inline.
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if os.environ.get("EDUPLUS_TASKS_IMMEDIATE")
+            else "django_tasks_db.DatabaseBackend"
+        ),
+        "QUEUES": ["default"],
+    }
+}
+
+# Data governance: uploaded source files and error reports live under var/.
+GOVERNANCE_DIR = VAR_DIR / "governance"
+# Identity resolution engine: "duckdb" (embedded) or "spark" (a province; needs pyspark).
+GOVERNANCE_RESOLUTION_BACKEND = os.environ.get("EDUPLUS_RESOLUTION_BACKEND", "duckdb")
+# Match probability at and above which two records are one person, and the band
+# below it that goes to a steward's review queue.
+GOVERNANCE_MATCH_THRESHOLD = float(os.environ.get("EDUPLUS_MATCH_THRESHOLD", "0.95"))
+GOVERNANCE_REVIEW_THRESHOLD = float(os.environ.get("EDUPLUS_REVIEW_THRESHOLD", "0.5"))

@@ -25,3 +25,5 @@ DEBUG = False
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 os.makedirs(os.path.join(os.environ["EDUPLUS_VAR_DIR"], "static"), exist_ok=True)
+# Background tasks run inline in tests.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

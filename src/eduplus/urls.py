@@ -14,6 +14,7 @@ urlpatterns = [
     path("monitoring/", include("eduplus.monitoring.urls")),
     path("reports/", include("eduplus.reporting.urls")),
     path("inspections/", include("eduplus.inspections.urls")),
+    path("data/", include("eduplus.governance.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", api.urls),
 ]

@@ -127,7 +127,9 @@ class RoleAssignment(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    ~models.Q(role__in=["province_officer", "city_officer", "county_officer"])
+                    ~models.Q(
+                        role__in=["province_officer", "city_officer", "county_officer", "data_steward"]
+                    )
                     | models.Q(region__isnull=False, school__isnull=True)
                 ),
                 name="role_officer_has_region",

@@ -20,9 +20,13 @@ class Role(models.TextChoices):
     SYSTEM_ADMIN = "system_admin", _("系统管理员")
     SECURITY_ADMIN = "security_admin", _("安全管理员")
     AUDIT_ADMIN = "audit_admin", _("审计管理员")
+    # 数据管理员: the province's data steward (sources, imports, golden records, sharing).
+    DATA_STEWARD = "data_steward", _("数据管理员")
 
 
-OFFICER_ROLES = frozenset({Role.PROVINCE_OFFICER, Role.CITY_OFFICER, Role.COUNTY_OFFICER})
+OFFICER_ROLES = frozenset(
+    {Role.PROVINCE_OFFICER, Role.CITY_OFFICER, Role.COUNTY_OFFICER, Role.DATA_STEWARD}
+)
 SCHOOL_ROLES = frozenset({Role.SCHOOL_ADMIN, Role.TEACHER, Role.STUDENT})
 # 三员分立: system, security and audit administrators are three different people.
 THREE_ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
@@ -31,6 +35,7 @@ OFFICER_REGION_LEVEL = {
     Role.PROVINCE_OFFICER: 1,
     Role.CITY_OFFICER: 2,
     Role.COUNTY_OFFICER: 3,
+    Role.DATA_STEWARD: 1,
 }
 
 
@@ -59,6 +64,12 @@ class Action:
     REPORT_REVIEW = "report.review"
     # Random inspections (双随机一公开).
     INSPECTION_MANAGE = "inspection.manage"
+    # Data governance (数据治理).
+    DATA_VIEW = "data.view"  # quality scorecard, catalog, lineage
+    DATA_IMPORT = "data.import"  # import batches, see their error reports
+    DATA_STEWARD = "data.steward"  # sources, authorities, resolution, match review
+    SHARE_REQUEST = "share.request"
+    SHARE_REVIEW = "share.review"
 
 
 _OFFICER = {
@@ -75,6 +86,8 @@ _OFFICER = {
     Action.REPORT_DESIGN,
     Action.REPORT_REVIEW,
     Action.INSPECTION_MANAGE,
+    Action.DATA_VIEW,
+    Action.SHARE_REQUEST,
 }
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
@@ -111,4 +124,18 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     ),
     Role.SECURITY_ADMIN: frozenset({Action.ACCOUNT_UNLOCK, Action.SECURITY_POLICY_VIEW}),
     Role.AUDIT_ADMIN: frozenset({Action.AUDIT_VIEW}),
+    Role.DATA_STEWARD: frozenset(
+        {
+            Action.REGION_VIEW,
+            Action.SCHOOL_VIEW,
+            Action.PERSON_VIEW,
+            Action.STAFF_VIEW,
+            # Resolving identities needs the full ID number; every reveal is audited.
+            Action.PERSON_VIEW_ID_NUMBER,
+            Action.DATA_VIEW,
+            Action.DATA_IMPORT,
+            Action.DATA_STEWARD,
+            Action.SHARE_REVIEW,
+        }
+    ),
 }

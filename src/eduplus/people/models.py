@@ -27,6 +27,9 @@ class Person(models.Model):
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     ethnicity = models.CharField(_("民族"), max_length=2, blank=True, help_text="GB/T 3304")
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    # The golden record's stable identifier in the national student-number style:
+    # G + ID number when the ID is valid, L… temporary, J… when no usable ID (数据治理).
+    golden_id = models.CharField(_("人员编号"), max_length=24, null=True, blank=True, unique=True)
 
     scope_fields = ScopeFields(person="id", personal=True)
     objects = ScopedManager()

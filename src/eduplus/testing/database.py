@@ -65,8 +65,11 @@ def ensure_monitoring_catalog() -> None:
 
 
 def restore_shared_database() -> None:
+    from eduplus.governance.defaults import ensure_defaults
+
     ensure_regions()
     ensure_monitoring_catalog()
+    ensure_defaults()
     set_audit_triggers(enabled=True)
 
 

@@ -1,0 +1,1 @@
+"""Imports the modules that add operations to ``eduplus.governance.api.router``."""

@@ -1,0 +1,7 @@
+"""Governance pages: golden."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
