@@ -43,6 +43,7 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
     DemoAccount("teacher", DEMO_PASSWORD, Role.TEACHER, "class"),
     DemoAccount("student", DEMO_PASSWORD, Role.STUDENT, "class"),
     DemoAccount("parent", DEMO_PASSWORD, Role.PARENT, "child"),
+    DemoAccount("steward", DEMO_PASSWORD, Role.DATA_STEWARD, "province"),
     DemoAccount("sysadmin", DEMO_PASSWORD, Role.SYSTEM_ADMIN, ""),
     DemoAccount("secadmin", DEMO_PASSWORD, Role.SECURITY_ADMIN, ""),
     DemoAccount("auditor", DEMO_PASSWORD, Role.AUDIT_ADMIN, ""),
@@ -60,6 +61,7 @@ ROLE_ENGLISH: dict[str, str] = {
     Role.SYSTEM_ADMIN: "system administrator",
     Role.SECURITY_ADMIN: "security administrator",
     Role.AUDIT_ADMIN: "audit administrator",
+    Role.DATA_STEWARD: "data steward",
 }
 ADMIN_NOTES: dict[str, str] = {
     Role.SYSTEM_ADMIN: "账号管理；组织数据，不含个人信息",

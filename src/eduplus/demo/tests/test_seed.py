@@ -171,7 +171,7 @@ def test_small_scale_covers_every_county_and_the_showcase_counties():
 
 
 def test_demo_accounts_have_their_roles_and_log_in(seeded, client):
-    assert len({a.username for a in DEMO_ACCOUNTS}) == 11
+    assert len({a.username for a in DEMO_ACCOUNTS}) == 12
     for account in DEMO_ACCOUNTS:
         user = User.objects.get(username=account.username)
         assert user.role_codes() == {account.role}

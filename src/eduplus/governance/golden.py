@@ -1,0 +1,341 @@
+"""Writing a resolution run's result into the operational database, set-based.
+
+Input: the DuckDB tables the run built (``recs``, ``clusters``, ``cluster_people``,
+``golden``, ``pairs``, ``edges``). Output, in one transaction: new ``people.Person``
+rows, changed golden values on existing persons, each source record's link to its
+person, one ``GoldenRecord`` per touched person with the provenance of every value,
+the conflicts between sources, new review items, and an enrolment (学籍) or teaching
+post for new people, so that the foundation's rosters are the golden records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from eduplus.governance.models import PROVENANCE_ITEMS
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from eduplus.governance.resolution import Thresholds
+
+CHUNK = 50_000
+
+
+@dataclass
+class Written:
+    persons_created: int = 0
+    persons_linked: int = 0
+    review_items: int = 0
+    conflicts: int = 0
+
+
+def _chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _executemany(sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows):
+            cursor.executemany(sql, chunk)
+
+
+def _temp_table(name: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+    """A temporary table in the operational database, for UPDATE … FROM joins."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
+    marks = ", ".join(["%s"] * (columns.count(",") + 1))
+    _executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+
+
+def _drop(name: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _date(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _golden_id_sql() -> str:
+    """G + ID number; L (an ID was given but is invalid) / J (none) + region + person."""
+    return (
+        "CASE WHEN g.v_id_number IS NOT NULL THEN 'G' || g.v_id_number "
+        "WHEN e.golden_id IS NOT NULL THEN e.golden_id "
+        "WHEN g.any_id THEN 'L' || coalesce(lpad(g.fallback_region, 6, '0'), '000000') "
+        "    || lpad(CAST(g.person_id AS VARCHAR), 11, '0') "
+        "ELSE 'J' || coalesce(lpad(g.fallback_region, 6, '0'), '000000') "
+        "    || lpad(CAST(g.person_id AS VARCHAR), 11, '0') END"
+    )
+
+
+def _existing_people(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE OR REPLACE TABLE existing (person_id BIGINT, golden_id VARCHAR)")
+    ids = [
+        r[0] for r in con.execute("SELECT person_id FROM golden WHERE NOT is_new_person").fetchall()
+    ]
+    with connection.cursor() as cursor:
+        for chunk in _chunks(ids, 20_000):
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT id, golden_id FROM people_person WHERE id IN ({marks})", list(chunk)
+            )
+            rows = cursor.fetchall()
+            if rows:
+                con.executemany("INSERT INTO existing VALUES (?, ?)", rows)
+
+
+def _taken_id_numbers(con: duckdb.DuckDBPyConnection) -> None:
+    """ID numbers a person would take that another person outside the run holds."""
+    con.execute("CREATE OR REPLACE TABLE taken (id_number VARCHAR, person_id BIGINT)")
+    wanted = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT v_id_number FROM golden WHERE v_id_number IS NOT NULL"
+        ).fetchall()
+    ]
+    with connection.cursor() as cursor:
+        for chunk in _chunks(wanted, 20_000):
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT id_number, id FROM people_person WHERE id_number IN ({marks})",
+                list(chunk),
+            )
+            rows = cursor.fetchall()
+            if rows:
+                con.executemany("INSERT INTO taken VALUES (?, ?)", rows)
+    # Held by someone else, or claimed by two persons of this run: drop it from all
+    # but one (the lowest person id keeps it).
+    con.execute(
+        """
+        UPDATE golden SET v_id_number = NULL
+        WHERE person_id IN (
+            SELECT g.person_id FROM golden g JOIN taken t ON t.id_number = g.v_id_number
+            WHERE t.person_id <> g.person_id
+            UNION ALL
+            SELECT person_id FROM (
+                SELECT person_id, row_number() OVER (
+                    PARTITION BY v_id_number ORDER BY person_id) AS n
+                FROM golden WHERE v_id_number IS NOT NULL
+            ) WHERE n > 1
+        )
+        """
+    )
+
+
+def write_golden(con: duckdb.DuckDBPyConnection, *, thresholds: Thresholds) -> Written:
+    written = Written()
+    now = timezone.now()
+    _existing_people(con)
+    _taken_id_numbers(con)
+    people = con.execute(
+        f"""
+        SELECT g.person_id, g.is_new_person, left(coalesce(g.v_name, ''), 64),
+               g.v_id_number, g.v_gender, g.v_birth_date, left(coalesce(g.v_ethnicity, ''), 2),
+               left(coalesce(g.v_phone, g.v_guardian_phone, ''), 20), {_golden_id_sql()}
+        FROM golden g LEFT JOIN existing e USING (person_id)
+        ORDER BY g.person_id
+        """
+    ).fetchall()
+    new_rows = [
+        (pid, name, idn, _int(gender), _date(birth), eth, phone, gid)
+        for pid, is_new, name, idn, gender, birth, eth, phone, gid in people
+        if is_new
+    ]
+    old_rows = [
+        (name, idn, _int(gender), _date(birth), eth, phone, gid, pid)
+        for pid, is_new, name, idn, gender, birth, eth, phone, gid in people
+        if not is_new
+    ]
+    links = con.execute(
+        """
+        WITH best AS (
+            SELECT id, max(p) AS p FROM (
+                SELECT unique_id_l AS id, match_probability AS p FROM edges
+                UNION ALL SELECT unique_id_r, match_probability FROM edges
+            ) GROUP BY id
+        )
+        SELECT r.unique_id, cp.person_id, best.p
+        FROM clusters c
+        JOIN recs r USING (unique_id)
+        JOIN cluster_people cp USING (cluster_id)
+        LEFT JOIN best ON best.id = r.unique_id
+        WHERE r.person_id IS DISTINCT FROM cp.person_id OR r.is_new
+        """
+    ).fetchall()
+    src_cols = ", ".join(f"g.s_{item}" for item in PROVENANCE_ITEMS)
+    golden_rows = con.execute(
+        f"""
+        SELECT g.person_id, coalesce(g.person_type, 'student'),
+               coalesce(school_rec.region_id, g.fallback_region),
+               TRY_CAST(g.v_school AS BIGINT), TRY_CAST(g.v_grade AS INTEGER),
+               left(coalesce(g.v_class_name, ''), 32), left(coalesce(g.v_address, ''), 255),
+               left(coalesce(g.v_guardian_phone, ''), 20), left(coalesce(g.v_aid_status, ''), 32),
+               left(coalesce(g.v_health_result, ''), 16), left(coalesce(g.v_subject, ''), 32),
+               left(coalesce(g.v_title, ''), 32), g.record_count, g.source_count, {src_cols}
+        FROM golden g LEFT JOIN recs school_rec ON school_rec.unique_id = g.s_school
+        """
+    ).fetchall()
+    conflict_parts = []
+    from eduplus.governance.resolution import ITEM_VALUE_SQL
+
+    for item in PROVENANCE_ITEMS:
+        expr = ITEM_VALUE_SQL[item]
+        conflict_parts.append(
+            f"""
+            SELECT cp.person_id, '{item}' AS item, nullif({expr}, '') AS value,
+                   r.source, r.batch_id, r.unique_id, r.region_id
+            FROM clusters c JOIN recs r USING (unique_id) JOIN cluster_people cp USING (cluster_id)
+            WHERE cp.person_id IN (SELECT person_id FROM golden WHERE n_{item} > 1)
+              AND nullif({expr}, '') IS NOT NULL
+            """
+        )
+    chosen_cases = " ".join(f"WHEN '{item}' THEN g.v_{item}" for item in PROVENANCE_ITEMS)
+    conflicts = con.execute(
+        f"""
+        WITH v AS ({" UNION ALL ".join(conflict_parts)})
+        SELECT v.person_id, v.item, CASE v.item {chosen_cases} END AS chosen,
+               to_json(list(struct_pack(source := v.source, batch := v.batch_id,
+                                        record := v.unique_id, value := v.value)
+                            ORDER BY v.batch_id, v.unique_id)[1:20]) AS vals,
+               max(v.region_id) AS region
+        FROM v JOIN golden g USING (person_id)
+        GROUP BY v.person_id, v.item, g.v_name, g.v_id_number, g.v_birth_date, g.v_gender,
+                 g.v_ethnicity, g.v_school, g.v_grade, g.v_class_name, g.v_address, g.v_phone,
+                 g.v_guardian_phone, g.v_aid_status, g.v_health_result, g.v_subject, g.v_title
+        """
+    ).fetchall()
+    reviews = con.execute(
+        f"""
+        SELECT least(p.unique_id_l, p.unique_id_r), greatest(p.unique_id_l, p.unique_id_r),
+               max(p.match_probability), max(rl.region_id)
+        FROM pairs p
+        JOIN clusters cl ON cl.unique_id = p.unique_id_l
+        JOIN clusters cr ON cr.unique_id = p.unique_id_r
+        JOIN recs rl ON rl.unique_id = p.unique_id_l
+        WHERE p.match_probability >= {thresholds.review}
+          AND p.match_probability < {thresholds.match}
+          AND cl.cluster_id <> cr.cluster_id
+        GROUP BY 1, 2
+        """
+    ).fetchall()
+    person_ids = [row[0] for row in people]
+
+    with transaction.atomic():
+        _executemany(
+            "INSERT INTO people_person (id, name, id_number, gender, birth_date, ethnicity, "
+            "phone, golden_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            new_rows,
+        )
+        if connection.vendor == "postgresql" and new_rows:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence('people_person', 'id'), "
+                    "(SELECT max(id) FROM people_person))"
+                )
+        _executemany(
+            "UPDATE people_person SET name = %s, id_number = %s, gender = %s, "
+            "birth_date = %s, ethnicity = %s, phone = %s, golden_id = %s WHERE id = %s",
+            old_rows,
+        )
+        _temp_table(
+            "gov_links",
+            "record_id BIGINT PRIMARY KEY, person_id BIGINT, p DOUBLE PRECISION",
+            links,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE governance_sourcerecord SET person_id = gov_links.person_id, "
+                "match_probability = gov_links.p FROM gov_links "
+                "WHERE governance_sourcerecord.id = gov_links.record_id"
+            )
+        _drop("gov_links")
+        _temp_table("gov_touched", "person_id BIGINT PRIMARY KEY", [(p,) for p in person_ids])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM governance_goldenrecord WHERE person_id IN "
+                "(SELECT person_id FROM gov_touched)"
+            )
+            cursor.execute(
+                "DELETE FROM governance_valueconflict WHERE person_id IN "
+                "(SELECT person_id FROM gov_touched)"
+            )
+        src_names = ", ".join(f"src_{item}" for item in PROVENANCE_ITEMS)
+        marks = ", ".join(["%s"] * (15 + len(PROVENANCE_ITEMS)))
+        _executemany(
+            "INSERT INTO governance_goldenrecord (person_id, person_type, region_id, school_id, "
+            "grade, class_name, address, guardian_phone, aid_status, health_result, subject, "
+            f"title, record_count, source_count, updated_at, {src_names}) VALUES ({marks})",
+            [(*row[:14], now, *row[14:]) for row in golden_rows],
+        )
+        _executemany(
+            'INSERT INTO governance_valueconflict (person_id, item, chosen_value, "values", '
+            "region_id, detected_at) VALUES (%s, %s, %s, %s, %s, %s)",
+            [
+                (pid, item, (chosen or "")[:255], vals, region, now)
+                for pid, item, chosen, vals, region in conflicts
+            ],
+        )
+        _executemany(
+            "INSERT INTO governance_matchreview (left_id, right_id, probability, status, "
+            "region_id, note, created_at) VALUES (%s, %s, %s, 'open', %s, '', %s) "
+            "ON CONFLICT DO NOTHING",
+            [(left, right, p, region, now) for left, right, p, region in reviews],
+        )
+        new_ids = [(row[0],) for row in new_rows]
+        _enrol_new_people(new_ids)
+        _drop("gov_touched")
+    written.persons_created = len(new_rows)
+    written.persons_linked = len(old_rows)
+    written.conflicts = len(conflicts)
+    written.review_items = len(reviews)
+    return written
+
+
+def _enrol_new_people(new_ids: list[tuple[int]]) -> None:
+    """New golden students get an enrolment at their golden school, teachers a post."""
+    if not new_ids:
+        return
+    _temp_table("gov_new", "person_id BIGINT PRIMARY KEY", new_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO people_student (person_id, school_id, region_id, grade, "
+            "student_number, status, klass_id) "
+            "SELECT g.person_id, g.school_id, s.region_id, coalesce(g.grade, 1), '', "
+            "'enrolled', NULL FROM governance_goldenrecord g "
+            "JOIN gov_new n ON n.person_id = g.person_id "
+            "JOIN schools_school s ON s.id = g.school_id "
+            "WHERE g.person_type = 'student'"
+        )
+        cursor.execute(
+            "INSERT INTO people_teacher (person_id, school_id, region_id, subject, title, active) "
+            "SELECT g.person_id, g.school_id, s.region_id, g.subject, g.title, %s "
+            "FROM governance_goldenrecord g "
+            "JOIN gov_new n ON n.person_id = g.person_id "
+            "JOIN schools_school s ON s.id = g.school_id "
+            "WHERE g.person_type = 'teacher'",
+            [True],
+        )
+    _drop("gov_new")

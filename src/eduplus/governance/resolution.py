@@ -1,0 +1,695 @@
+"""Identity resolution (身份解析): one golden person per real person, across every
+source and batch (一人一档).
+
+The run, set-based from end to end:
+
+1. The usable source records (accepted and suspicious) are loaded into DuckDB, from
+   each batch's columnar copy (written by the import) or from the database.
+2. Splink 5 scores candidate pairs. Blocking: the ID number, name + birth date,
+   birth date + school, name + school (never the name alone). Comparisons: ID number
+   (exact, one edit or transposition), name (exact, one character), birth date (exact,
+   day and month swapped, one digit), gender, school, phone. Exact valid ID numbers are
+   a match whatever else differs.
+3. Pairs at or above the match threshold are edges; a steward's decisions are applied
+   (merged pairs always link, split pairs never link directly); connected components
+   are the people. In an incremental run only pairs that involve a new record are
+   scored, and the existing links join the graph as edges, so new batches are matched
+   against the golden records rather than redoing everything.
+4. Each cluster becomes a ``people.Person``: the person its records already belong to,
+   or the person holding its valid ID number, or a new one. Its identifier follows the
+   national student-number style: ``G`` + ID number when a valid ID is known, ``L``
+   (temporary) when an ID was given but is invalid, ``J`` when there is none.
+5. Every golden value is taken from the item's authoritative source (一数一源) when it
+   has one, else from the newest batch; the winning record is remembered per item, and
+   items on which the sources disagree are listed as conflicts.
+6. Pairs between the review threshold and the match threshold go to the steward's
+   review queue.
+
+The engine is chosen by ``settings.GOVERNANCE_RESOLUTION_BACKEND``: ``duckdb`` here;
+``spark`` runs Splink's scoring and clustering on a Spark session for a province
+(see :func:`_spark_predict_and_cluster`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from eduplus.governance.models import (
+    PROVENANCE_ITEMS,
+    BatchStatus,
+    ItemAuthority,
+    MatchReview,
+    ResolutionRun,
+    ReviewStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+# Columns of the records table (DuckDB) and where each comes from in SourceRecord.
+RECORD_COLUMNS = (
+    "unique_id",
+    "batch_id",
+    "source",
+    "person_type",
+    "name",
+    "id_number",
+    "id_valid",
+    "birth_date",
+    "gender",
+    "ethnicity",
+    "school_code",
+    "school_id",
+    "region_id",
+    "grade",
+    "class_name",
+    "address",
+    "phone",
+    "guardian_phone",
+    "aid_status",
+    "health_result",
+    "subject",
+    "title",
+    "person_id",
+)
+_SELECT_RECORDS = (
+    "SELECT r.id, r.batch_id, s.code, r.person_type, r.name, r.id_number, r.id_valid, "
+    "r.birth_date, r.gender, r.ethnicity, r.school_code, r.school_id, r.region_id, "
+    "r.grade, r.class_name, r.address, r.phone, r.guardian_phone, r.aid_status, "
+    "r.health_result, r.subject, r.title, r.person_id "
+    "FROM governance_sourcerecord r "
+    "JOIN governance_sourcesystem s ON s.id = r.source_id "
+    "JOIN governance_importbatch b ON b.id = r.batch_id "
+    "WHERE r.status IN ('accepted', 'suspicious') AND b.status = 'done'"
+)
+_DUCK_TYPES = {
+    "unique_id": "BIGINT",
+    "batch_id": "BIGINT",
+    "id_valid": "BOOLEAN",
+    "birth_date": "VARCHAR",
+    "gender": "INTEGER",
+    "school_id": "BIGINT",
+    "grade": "INTEGER",
+    "person_id": "BIGINT",
+}
+
+# Item → the records-table expression of its value (text; '' or NULL when missing).
+ITEM_VALUE_SQL: dict[str, str] = {
+    "name": "name",
+    "id_number": "CASE WHEN id_valid THEN id_number END",
+    "birth_date": "birth_date",
+    "gender": "CAST(gender AS VARCHAR)",
+    "ethnicity": "ethnicity",
+    "school": "CAST(school_id AS VARCHAR)",
+    "grade": "CAST(grade AS VARCHAR)",
+    "class_name": "class_name",
+    "address": "address",
+    "phone": "phone",
+    "guardian_phone": "guardian_phone",
+    "aid_status": "aid_status",
+    "health_result": "health_result",
+    "subject": "subject",
+    "title": "title",
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    match: float
+    review: float
+
+    @classmethod
+    def from_settings(cls) -> Thresholds:
+        return cls(
+            match=float(getattr(settings, "GOVERNANCE_MATCH_THRESHOLD", 0.95)),
+            review=float(getattr(settings, "GOVERNANCE_REVIEW_THRESHOLD", 0.5)),
+        )
+
+
+class ResolutionError(RuntimeError):
+    """The run cannot proceed; the message says why."""
+
+
+# ----------------------------------------------------------------------- Splink model
+
+
+def _level(sql: str, label: str, m: float, u: float) -> dict[str, Any]:
+    return {"sql_condition": sql, "label_for_charts": label, "m_probability": m, "u_probability": u}
+
+
+def _null_level(column: str) -> dict[str, Any]:
+    return {
+        "sql_condition": f'"{column}_l" IS NULL OR "{column}_r" IS NULL',
+        "label_for_charts": "null",
+        "is_null_level": True,
+    }
+
+
+def splink_settings(*, incremental: bool = False) -> dict[str, Any]:
+    """The Splink model. Parameters are set from what the sources are known to be
+    like (m: how often a true match agrees at a level; u: how often two different
+    people do), so a run is deterministic and needs no training pass.
+    """
+    new = " AND (l.is_new OR r.is_new)" if incremental else ""
+    rules = [
+        "l.id_number = r.id_number",
+        "l.name = r.name AND l.birth_date = r.birth_date",
+        "l.birth_date = r.birth_date AND l.school_code = r.school_code",
+        "l.name = r.name AND l.school_code = r.school_code",
+    ]
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "unique_id",
+        "probability_two_random_records_match": 1e-6,
+        "blocking_rules_to_generate_predictions": [
+            {"blocking_rule": rule + new, "sql_dialect": "duckdb"} for rule in rules
+        ],
+        "retain_matching_columns": False,
+        "retain_intermediate_calculation_columns": False,
+        "additional_columns_to_retain": [],
+        "comparisons": [
+            {
+                "output_column_name": "id_number",
+                "comparison_levels": [
+                    _null_level("id_number"),
+                    _level(
+                        '"id_number_l" = "id_number_r" AND "id_valid_l" AND "id_valid_r"',
+                        "exact valid",
+                        0.93,
+                        1e-9,
+                    ),
+                    _level('"id_number_l" = "id_number_r"', "exact", 0.02, 1e-7),
+                    _level(
+                        'damerau_levenshtein("id_number_l", "id_number_r") <= 1',
+                        "one edit",
+                        0.04,
+                        1e-6,
+                    ),
+                    _level("ELSE", "different", 0.01, 0.999999),
+                ],
+            },
+            {
+                "output_column_name": "name",
+                "comparison_levels": [
+                    _null_level("name"),
+                    _level('"name_l" = "name_r"', "exact", 0.9, 0.0005),
+                    _level(
+                        'levenshtein("name_l", "name_r") <= 1 '
+                        'AND length("name_l") = length("name_r")',
+                        "one character",
+                        0.08,
+                        0.004,
+                    ),
+                    _level("ELSE", "different", 0.02, 0.9955),
+                ],
+            },
+            {
+                "output_column_name": "birth_date",
+                "comparison_levels": [
+                    _null_level("birth_date"),
+                    _level('"birth_date_l" = "birth_date_r"', "exact", 0.9, 0.0004),
+                    _level(
+                        'substr("birth_date_l", 1, 4) = substr("birth_date_r", 1, 4) '
+                        'AND substr("birth_date_l", 6, 2) = substr("birth_date_r", 9, 2) '
+                        'AND substr("birth_date_l", 9, 2) = substr("birth_date_r", 6, 2)',
+                        "day and month swapped",
+                        0.05,
+                        0.00003,
+                    ),
+                    _level(
+                        'levenshtein("birth_date_l", "birth_date_r") <= 1',
+                        "one digit",
+                        0.03,
+                        0.01,
+                    ),
+                    _level("ELSE", "different", 0.02, 0.98957),
+                ],
+            },
+            {
+                "output_column_name": "gender",
+                "comparison_levels": [
+                    _null_level("gender"),
+                    _level('"gender_l" = "gender_r"', "same", 0.98, 0.5),
+                    _level("ELSE", "different", 0.02, 0.5),
+                ],
+            },
+            {
+                "output_column_name": "school_code",
+                "comparison_levels": [
+                    _null_level("school_code"),
+                    _level('"school_code_l" = "school_code_r"', "same", 0.85, 0.002),
+                    _level("ELSE", "different", 0.15, 0.998),
+                ],
+            },
+            {
+                "output_column_name": "phone",
+                "comparison_levels": [
+                    _null_level("phone"),
+                    _level('"phone_l" = "phone_r"', "same", 0.8, 0.0001),
+                    _level("ELSE", "different", 0.2, 0.9999),
+                ],
+            },
+        ],
+    }
+
+
+# ------------------------------------------------------------------------ loading
+
+
+def columnar_path(batch_id: int) -> Path:
+    """Where the import keeps a batch's normalised records as Parquet."""
+    return Path(settings.GOVERNANCE_DIR) / "columnar" / f"batch-{batch_id}.parquet"
+
+
+def _load_records(con: duckdb.DuckDBPyConnection) -> int:
+    """Fill DuckDB table ``recs`` with the usable records of every done batch."""
+    columns = ", ".join(f'"{c}" {_DUCK_TYPES.get(c, "VARCHAR")}' for c in RECORD_COLUMNS)
+    con.execute(f"CREATE OR REPLACE TABLE recs ({columns})")
+    with connection.cursor() as cursor:
+        cursor.execute(_SELECT_RECORDS)
+        placeholders = ", ".join("?" for _ in RECORD_COLUMNS)
+        while True:
+            rows = cursor.fetchmany(100_000)
+            if not rows:
+                break
+            con.executemany(
+                f"INSERT INTO recs VALUES ({placeholders})",
+                [
+                    tuple(v.isoformat() if hasattr(v, "isoformat") else v for v in row)
+                    for row in rows
+                ],
+            )
+    # Splink compares text; empty strings are missing values, not agreements.
+    for column in ("name", "id_number", "birth_date", "school_code", "phone", "guardian_phone"):
+        con.execute(f'UPDATE recs SET "{column}" = NULL WHERE "{column}" = \'\'')
+    con.execute("UPDATE recs SET phone = guardian_phone WHERE phone IS NULL")
+    return int(con.execute("SELECT count(*) FROM recs").fetchall()[0][0])
+
+
+def _load_records_fast(con: duckdb.DuckDBPyConnection) -> int:
+    """Like :func:`_load_records`, reading the import's Parquet copies when every done
+    batch has one (the link to a person still comes from the database)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM governance_importbatch WHERE status = %s", ["done"])
+        batch_ids = [row[0] for row in cursor.fetchall()]
+    paths = [columnar_path(b) for b in batch_ids]
+    if not batch_ids or not all(p.exists() for p in paths):
+        return _load_records(con)
+    files = ", ".join(f"'{p}'" for p in paths)
+    select = ", ".join(
+        f'CAST("{c}" AS {_DUCK_TYPES.get(c, "VARCHAR")}) AS "{c}"'
+        for c in RECORD_COLUMNS
+        if c != "person_id"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TABLE recs AS SELECT {select}, CAST(NULL AS BIGINT) AS person_id "
+        f"FROM read_parquet([{files}]) WHERE status IN ('accepted', 'suspicious')"
+    )
+    # Existing links (person_id) from the database: only the linked records.
+    con.execute("CREATE OR REPLACE TEMP TABLE links (unique_id BIGINT, person_id BIGINT)")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, person_id FROM governance_sourcerecord WHERE person_id IS NOT NULL"
+        )
+        while True:
+            rows = cursor.fetchmany(200_000)
+            if not rows:
+                break
+            con.executemany("INSERT INTO links VALUES (?, ?)", rows)
+    con.execute(
+        "UPDATE recs SET person_id = links.person_id FROM links "
+        "WHERE recs.unique_id = links.unique_id"
+    )
+    for column in ("name", "id_number", "birth_date", "school_code", "phone", "guardian_phone"):
+        con.execute(f'UPDATE recs SET "{column}" = NULL WHERE "{column}" = \'\'')
+    con.execute("UPDATE recs SET phone = guardian_phone WHERE phone IS NULL")
+    return int(con.execute("SELECT count(*) FROM recs").fetchall()[0][0])
+
+
+# ------------------------------------------------------------------- predict, cluster
+
+
+def _splink_predict(con: duckdb.DuckDBPyConnection, *, incremental: bool, threshold: float) -> str:
+    """Score candidate pairs with Splink; returns the DuckDB table of pairs."""
+    from splink import DuckDBAPI, Linker
+
+    db_api = DuckDBAPI(con)
+    sdf = db_api.register("recs")
+    linker = Linker(sdf, splink_settings(incremental=incremental), log_level=logging.WARNING)
+    predictions = linker.inference.predict(
+        threshold_match_probability=threshold, warning_mode="never"
+    )
+    con.execute(
+        "CREATE OR REPLACE TABLE pairs AS SELECT unique_id_l, unique_id_r, match_probability "
+        f"FROM {predictions.physical_name}"
+    )
+    return "pairs"
+
+
+def _spark_predict(threshold: float, *, incremental: bool) -> Any:  # pragma: no cover
+    raise ResolutionError("Spark 后端需要安装 pyspark 并配置 Spark 会话（见 README 数据治理一节）")
+
+
+def _decisions(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE OR REPLACE TABLE decisions (l BIGINT, r BIGINT, merged BOOLEAN)")
+    rows = list(
+        MatchReview.objects.exclude(status=ReviewStatus.OPEN).values_list(
+            "left_id", "right_id", "status"
+        )
+    )
+    if rows:
+        con.executemany(
+            "INSERT INTO decisions VALUES (?, ?, ?)",
+            [(a, b, s == ReviewStatus.MERGED) for a, b, s in rows],
+        )
+
+
+def _cluster(con: duckdb.DuckDBPyConnection, *, threshold: float, keep_links: bool) -> None:
+    """Connected components over the match edges (+ merges − splits + existing links)."""
+    from splink import DuckDBAPI
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE edges AS
+        WITH scored AS (
+            SELECT least(unique_id_l, unique_id_r) AS l, greatest(unique_id_l, unique_id_r) AS r,
+                   match_probability AS p
+            FROM pairs WHERE match_probability >= {threshold}
+        ),
+        merged AS (SELECT l, r, 1.0 AS p FROM decisions WHERE merged),
+        linked AS (
+            -- records already belonging to one person stay together
+            SELECT min(unique_id) OVER (PARTITION BY person_id) AS l, unique_id AS r, 1.0 AS p
+            FROM recs WHERE person_id IS NOT NULL AND {"true" if keep_links else "false"}
+        ),
+        valid_id AS (
+            -- one valid ID number is one person
+            SELECT min(unique_id) OVER (PARTITION BY id_number) AS l, unique_id AS r, 1.0 AS p
+            FROM recs WHERE id_valid AND id_number IS NOT NULL
+        ),
+        everything AS (
+            SELECT * FROM scored UNION ALL SELECT * FROM merged
+            UNION ALL SELECT * FROM linked WHERE l <> r
+            UNION ALL SELECT * FROM valid_id WHERE l <> r
+        )
+        SELECT e.l AS unique_id_l, e.r AS unique_id_r, max(e.p) AS match_probability
+        FROM everything e
+        WHERE NOT EXISTS (
+            SELECT 1 FROM decisions d WHERE NOT d.merged AND d.l = e.l AND d.r = e.r
+        )
+        GROUP BY e.l, e.r
+        """
+    )
+    db_api = DuckDBAPI(con)
+    clusters = cluster_pairwise_predictions_at_threshold(
+        con.table("recs").select("unique_id"),
+        con.table("edges"),
+        db_api=db_api,
+        node_id_column_name="unique_id",
+        threshold_match_probability=0.0,
+    )
+    con.execute(
+        "CREATE OR REPLACE TABLE clusters AS SELECT unique_id, cluster_id "
+        f"FROM {clusters.physical_name}"
+    )
+
+
+# ----------------------------------------------------------------- persons and values
+
+
+def _existing_people_by_id(con: duckdb.DuckDBPyConnection) -> None:
+    """Persons already holding a valid ID number a cluster carries (e.g. the roster)."""
+    con.execute("CREATE OR REPLACE TABLE known_ids (id_number VARCHAR, person_id BIGINT)")
+    wanted = [
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT id_number FROM recs WHERE id_valid AND id_number IS NOT NULL "
+            "AND person_id IS NULL"
+        ).fetchall()
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(wanted), 20_000):
+            chunk = wanted[start : start + 20_000]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT id_number, id FROM people_person WHERE id_number IN ({marks})", chunk
+            )
+            rows = cursor.fetchall()
+            if rows:
+                con.executemany("INSERT INTO known_ids VALUES (?, ?)", rows)
+
+
+def _assign_people(con: duckdb.DuckDBPyConnection, *, next_person_id: int) -> None:
+    """cluster → person: its existing person, else the holder of its valid ID, else new."""
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE cluster_people AS
+        WITH members AS (
+            SELECT c.cluster_id, r.* FROM clusters c JOIN recs r USING (unique_id)
+        ),
+        votes AS (
+            SELECT cluster_id, person_id, count(*) AS n
+            FROM members WHERE person_id IS NOT NULL GROUP BY cluster_id, person_id
+        ),
+        existing AS (
+            -- the person most of the cluster's records already belong to
+            SELECT cluster_id, arg_max(person_id, n * 1e12 - person_id) AS person_id,
+                   count(*) AS persons
+            FROM votes GROUP BY cluster_id
+        ),
+        by_id AS (
+            SELECT m.cluster_id, min(k.person_id) AS person_id
+            FROM members m JOIN known_ids k ON k.id_number = m.id_number AND m.id_valid
+            GROUP BY m.cluster_id
+        ),
+        ids AS (SELECT DISTINCT cluster_id FROM clusters)
+        SELECT ids.cluster_id,
+               coalesce(e.person_id, b.person_id) AS person_id,
+               coalesce(e.persons, 0) AS persons_before
+        FROM ids LEFT JOIN existing e USING (cluster_id) LEFT JOIN by_id b USING (cluster_id)
+        """
+    )
+    # Two clusters may not claim the same existing person (a steward split them):
+    # the first keeps it, the others become new people.
+    con.execute(
+        """
+        UPDATE cluster_people SET person_id = NULL
+        WHERE cluster_id IN (
+            SELECT cluster_id FROM (
+                SELECT cluster_id, row_number() OVER (
+                    PARTITION BY person_id ORDER BY cluster_id) AS n
+                FROM cluster_people WHERE person_id IS NOT NULL
+            ) WHERE n > 1
+        )
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE cluster_people AS
+        SELECT cluster_id,
+               coalesce(person_id, {next_person_id} - 1 + row_number() OVER (
+                   PARTITION BY person_id IS NULL ORDER BY cluster_id)) AS person_id,
+               person_id IS NULL AS is_new_person,
+               persons_before
+        FROM cluster_people
+        """
+    )
+
+
+def _golden_values(con: duckdb.DuckDBPyConnection, authority: dict[str, str]) -> None:
+    """One winning value and its record per person and item (一数一源)."""
+    parts = []
+    for item in PROVENANCE_ITEMS:
+        expr = ITEM_VALUE_SQL[item]
+        auth = authority.get(item, "")
+        order = f"(source = '{auth}') DESC, batch_id DESC, unique_id DESC"
+        present = f"nullif({expr}, '') IS NOT NULL"
+        parts.append(
+            f"first({expr} ORDER BY {order}) FILTER (WHERE {present}) AS v_{item}, "
+            f"first(unique_id ORDER BY {order}) FILTER (WHERE {present}) AS s_{item}, "
+            f"count(DISTINCT nullif({expr}, '')) AS n_{item}"
+        )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE golden AS
+        SELECT cp.person_id, cp.is_new_person, cp.persons_before,
+               count(*) AS record_count, count(DISTINCT r.source) AS source_count,
+               bool_or(r.id_number IS NOT NULL) AS any_id,
+               arg_max(r.region_id, r.batch_id) AS fallback_region,
+               first(r.person_type ORDER BY (r.source = '{authority.get("name", "")}') DESC,
+                     r.batch_id DESC) AS person_type,
+               {", ".join(parts)}
+        FROM clusters c
+        JOIN recs r USING (unique_id)
+        JOIN cluster_people cp USING (cluster_id)
+        GROUP BY cp.person_id, cp.is_new_person, cp.persons_before
+        """
+    )
+
+
+@dataclass
+class RunFigures:
+    records: int = 0
+    new_records: int = 0
+    pairs: int = 0
+    persons_created: int = 0
+    persons_linked: int = 0
+    review_items: int = 0
+    conflicts: int = 0
+    splink_seconds: float = 0.0
+
+
+# ---------------------------------------------------------------------- the run
+
+
+def resolve(
+    *,
+    full: bool = False,
+    actor: Any = None,
+    progress: Progress | None = None,
+) -> ResolutionRun:
+    """Resolve identities and write the golden records; returns the run's figures.
+
+    Incremental unless ``full`` (or nothing was resolved yet): only pairs that involve a
+    record without a person are scored.
+    """
+    started = time.perf_counter()
+    say = progress or (lambda phase, done, total: None)
+    backend = getattr(settings, "GOVERNANCE_RESOLUTION_BACKEND", "duckdb")
+    thresholds = Thresholds.from_settings()
+    run = ResolutionRun.objects.create(
+        mode="full" if full else "incremental", backend=backend, created_by=actor
+    )
+    figures = RunFigures()
+    try:
+        con = duckdb.connect()
+        con.execute(f"SET threads = {max(1, int(getattr(settings, 'DUCKDB_THREADS', 2)))}")
+        say("load", 0, 1)
+        figures.records = _load_records_fast(con)
+        con.execute("ALTER TABLE recs ADD COLUMN is_new BOOLEAN")
+        con.execute("UPDATE recs SET is_new = person_id IS NULL")
+        figures.new_records = int(
+            con.execute("SELECT count(*) FROM recs WHERE is_new").fetchall()[0][0]
+        )
+        # A full run scores every pair again and ignores the existing links (a steward's
+        # decisions still hold); its clusters keep the person most of their records had.
+        if full:
+            con.execute("UPDATE recs SET is_new = true")
+        incremental = not full and figures.new_records < figures.records
+        if figures.new_records == 0 and not full:
+            run.status = "done"
+            run.records = figures.records
+            run.total_seconds = time.perf_counter() - started
+            run.finished_at = timezone.now()
+            run.save()
+            return run
+        say("predict", 0, 1)
+        t0 = time.perf_counter()
+        if backend == "spark":
+            _spark_predict(thresholds.review, incremental=incremental)
+        else:
+            _splink_predict(con, incremental=incremental, threshold=thresholds.review)
+        figures.pairs = int(con.execute("SELECT count(*) FROM pairs").fetchall()[0][0])
+        _decisions(con)
+        say("cluster", 0, 1)
+        _cluster(con, threshold=thresholds.match, keep_links=incremental)
+        figures.splink_seconds = time.perf_counter() - t0
+        say("persons", 0, 1)
+        if incremental:
+            # Only the clusters that contain a new record change.
+            con.execute(
+                "DELETE FROM clusters WHERE cluster_id NOT IN ("
+                "SELECT c.cluster_id FROM clusters c JOIN recs r USING (unique_id) "
+                "WHERE r.is_new)"
+            )
+        _existing_people_by_id(con)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT coalesce(max(id), 0) FROM people_person")
+            next_id = int(cursor.fetchone()[0]) + 1
+        _assign_people(con, next_person_id=next_id)
+        authority = dict(ItemAuthority.objects.values_list("item", "source__code"))
+        _golden_values(con, authority)
+        say("write", 0, 1)
+        from eduplus.governance.golden import write_golden
+
+        written = write_golden(con, thresholds=thresholds)
+        figures.persons_created = written.persons_created
+        figures.persons_linked = written.persons_linked
+        figures.review_items = written.review_items
+        figures.conflicts = written.conflicts
+        con.close()
+    except Exception as exc:
+        run.status = "failed"
+        run.failure = str(exc)[:2000]
+        run.total_seconds = time.perf_counter() - started
+        run.finished_at = timezone.now()
+        run.save()
+        raise
+    run.status = "done"
+    for name, value in figures.__dict__.items():
+        setattr(run, name, value)
+    run.total_seconds = time.perf_counter() - started
+    run.finished_at = timezone.now()
+    run.save()
+    from eduplus.governance.lineage import lineage_emit
+
+    batch_codes = [f"batch:{b}" for b in _done_batch_ids()]
+    lineage_emit(
+        job_name="governance.resolve",
+        inputs=batch_codes,
+        outputs=["golden:students", "golden:teachers"],
+        run_facets={
+            "eduplus_run": {
+                "mode": run.mode,
+                "records": run.records,
+                "pairs": run.pairs,
+                "persons_created": run.persons_created,
+            }
+        },
+    )
+    say("done", 1, 1)
+    return run
+
+
+def _done_batch_ids() -> list[int]:
+    from eduplus.governance.models import ImportBatch
+
+    return list(ImportBatch.objects.filter(status=BatchStatus.DONE).values_list("id", flat=True))
+
+
+def splink_reference() -> float:
+    """Seconds Splink alone takes to score and cluster the same records (the benchmark's
+    reference): the records are already in DuckDB; nothing is written back."""
+    con = duckdb.connect()
+    con.execute(f"SET threads = {max(1, int(getattr(settings, 'DUCKDB_THREADS', 2)))}")
+    _load_records_fast(con)
+    con.execute("ALTER TABLE recs ADD COLUMN is_new BOOLEAN DEFAULT true")
+    thresholds = Thresholds.from_settings()
+    t0 = time.perf_counter()
+    from splink import DuckDBAPI, Linker
+
+    db_api = DuckDBAPI(con)
+    linker = Linker(
+        db_api.register("recs"), splink_settings(incremental=False), log_level=logging.WARNING
+    )
+    predictions = linker.inference.predict(
+        threshold_match_probability=thresholds.review, warning_mode="never"
+    )
+    linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=thresholds.match
+    )
+    seconds = time.perf_counter() - t0
+    con.close()
+    return seconds

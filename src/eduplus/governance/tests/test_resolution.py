@@ -1,0 +1,307 @@
+"""Identity resolution: one golden person per real person, across sources and batches."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+import pytest
+
+from eduplus.core import idnumber
+from eduplus.governance.models import (
+    GoldenRecord,
+    ImportBatch,
+    MatchReview,
+    ReviewStatus,
+    SourceRecord,
+    SourceSystem,
+    ValueConflict,
+)
+from eduplus.governance.resolution import resolve
+from eduplus.people.models import Person, Student
+from eduplus.testing import factories as f
+
+pytestmark = pytest.mark.django_db
+
+_file = itertools.count(1)
+
+ID_ZHANG = idnumber.make("410102", dt.date(2012, 3, 5), 7, 1)
+ID_LI = idnumber.make("410102", dt.date(2011, 8, 20), 9, 2)
+ID_OTHER_ZHANG = idnumber.make("410202", dt.date(2011, 1, 1), 3, 1)
+ID_WANG = idnumber.make("410102", dt.date(2013, 6, 1), 11, 2)
+
+
+def _typo(value: str) -> str:
+    """One digit changed: the check digit then fails."""
+    digit = "1" if value[8] != "1" else "2"
+    return value[:8] + digit + value[9:]
+
+
+def batch(source: str, rows: list[dict[str, Any]]) -> ImportBatch:
+    src = SourceSystem.objects.get(code=source)
+    b = ImportBatch.objects.create(
+        source=src,
+        file_name=f"{source}.csv",
+        file_sha256=f"{next(_file):064d}",
+        region=f.region("41"),
+        status="done",
+        rows_read=len(rows),
+        rows_accepted=len(rows),
+    )
+    SourceRecord.objects.bulk_create(
+        SourceRecord(
+            batch=b,
+            source=src,
+            row_number=i + 2,
+            record_key=str(i + 1),
+            status="accepted",
+            person_type=src.person_type,
+            raw={},
+            id_valid=bool(row.get("id_number")) and idnumber.is_valid(row["id_number"]),
+            region=row["school"].region,
+            school_code=row["school"].code,
+            **{k: v for k, v in row.items() if k != "school"},
+        )
+        for i, row in enumerate(rows)
+    )
+    return b
+
+
+@pytest.fixture
+def schools() -> tuple[Any, Any]:
+    return f.SchoolFactory(), f.SchoolFactory(region=f.region("410202"))
+
+
+@pytest.fixture
+def three_sources(schools: tuple[Any, Any]) -> dict[str, Any]:
+    a, b = schools
+    xueji = batch(
+        "xueji",
+        [
+            dict(
+                name="张伟",
+                id_number=ID_ZHANG,
+                birth_date=dt.date(2012, 3, 5),
+                gender=1,
+                school=a,
+                school_id=a.pk,
+                grade=6,
+                address="学籍地址",
+            ),
+            dict(
+                name="李娜",
+                id_number=ID_LI,
+                birth_date=dt.date(2011, 8, 20),
+                gender=2,
+                school=a,
+                school_id=a.pk,
+                grade=6,
+            ),
+            # transferred: the same child at a second school, same ID number
+            dict(
+                name="李娜",
+                id_number=ID_LI,
+                birth_date=dt.date(2011, 8, 20),
+                gender=2,
+                school=b,
+                school_id=b.pk,
+                grade=6,
+            ),
+            dict(
+                name="王芳",
+                id_number="",
+                birth_date=dt.date(2013, 6, 1),
+                gender=2,
+                school=a,
+                school_id=a.pk,
+                grade=5,
+            ),
+            dict(
+                name="刘洋",
+                id_number=_typo(ID_ZHANG)[:17] + "0",
+                birth_date=dt.date(2010, 2, 2),
+                gender=1,
+                school=a,
+                school_id=a.pk,
+                grade=6,
+            ),
+            # same name as the first child, another person entirely
+            dict(
+                name="张伟",
+                id_number=ID_OTHER_ZHANG,
+                birth_date=dt.date(2011, 1, 1),
+                gender=1,
+                school=b,
+                school_id=b.pk,
+                grade=6,
+            ),
+        ],
+    )
+    zizhu = batch(
+        "zizhu",
+        [
+            # homophone and a wrong ID digit
+            dict(
+                name="章伟",
+                id_number=_typo(ID_ZHANG),
+                birth_date=dt.date(2012, 3, 5),
+                gender=1,
+                school=a,
+                school_id=a.pk,
+                address="资助核实地址",
+                aid_status="建档立卡",
+                guardian_phone="13800000001",
+            ),
+        ],
+    )
+    tizhi = batch(
+        "tizhi",
+        [
+            # no ID, day and month swapped
+            dict(
+                name="张伟",
+                id_number="",
+                birth_date=dt.date(2012, 5, 3),
+                gender=1,
+                school=a,
+                school_id=a.pk,
+                health_result="良好",
+            ),
+            dict(
+                name="王芳",
+                id_number="",
+                birth_date=dt.date(2013, 6, 1),
+                gender=2,
+                school=a,
+                school_id=a.pk,
+                health_result="优秀",
+            ),
+        ],
+    )
+    return {"xueji": xueji, "zizhu": zizhu, "tizhi": tizhi, "schools": schools}
+
+
+def person_of(batch: ImportBatch, row: int) -> Person:
+    record = SourceRecord.objects.get(batch=batch, row_number=row + 1)
+    assert record.person_id is not None
+    return record.person  # type: ignore[return-value]
+
+
+def test_one_golden_person_per_real_person(three_sources: dict[str, Any]) -> None:
+    run = resolve()
+    x, z, t = three_sources["xueji"], three_sources["zizhu"], three_sources["tizhi"]
+    assert run.status == "done"
+    zhang = person_of(x, 1)
+    assert person_of(z, 1) == zhang  # homophone + wrong ID digit
+    assert person_of(t, 1) == zhang  # no ID + swapped day and month
+    assert person_of(x, 2) == person_of(x, 3)  # transfer
+    assert person_of(x, 4) == person_of(t, 2)  # no ID anywhere: name + birth + school
+    other = person_of(x, 6)
+    assert other != zhang
+    assert Person.objects.filter(source_records__isnull=False).distinct().count() == 5
+    assert run.persons_created == 5
+
+
+def test_identifiers_follow_the_national_style(three_sources: dict[str, Any]) -> None:
+    resolve()
+    x = three_sources["xueji"]
+    assert person_of(x, 1).golden_id == "G" + ID_ZHANG
+    assert person_of(x, 4).golden_id.startswith("J")  # no ID at all
+    assert person_of(x, 5).golden_id.startswith("L")  # an invalid ID only
+    assert person_of(x, 1).id_number == ID_ZHANG
+    assert person_of(x, 5).id_number is None
+
+
+def test_authoritative_source_wins_and_conflicts_are_listed(three_sources: dict[str, Any]) -> None:
+    resolve()
+    x, z = three_sources["xueji"], three_sources["zizhu"]
+    zhang = person_of(x, 1)
+    golden = GoldenRecord.objects.get(person=zhang)
+    # 姓名 from 学籍 (authoritative) although 资助 says 章伟; 住址 from 资助.
+    assert zhang.name == "张伟"
+    assert golden.address == "资助核实地址"
+    assert golden.aid_status == "建档立卡"
+    assert golden.health_result == "良好"
+    assert golden.src_name == SourceRecord.objects.get(batch=x, row_number=2).pk
+    assert golden.src_address == SourceRecord.objects.get(batch=z, row_number=2).pk
+    conflict = ValueConflict.objects.get(person=zhang, item="name")
+    assert conflict.chosen_value == "张伟"
+    assert {v["value"] for v in conflict.values} == {"张伟", "章伟"}
+    assert golden.record_count == 3 and golden.source_count == 3
+
+
+def test_new_people_are_enrolled_at_their_golden_school(three_sources: dict[str, Any]) -> None:
+    resolve()
+    a, _b = three_sources["schools"]
+    zhang = person_of(three_sources["xueji"], 1)
+    enrolment = Student.objects.get(person=zhang, status="enrolled")
+    assert enrolment.school == a and enrolment.grade == 6
+
+
+def test_incremental_batch_links_to_existing_people(three_sources: dict[str, Any]) -> None:
+    resolve()
+    before = Person.objects.count()
+    a, _b = three_sources["schools"]
+    wang_before = person_of(three_sources["xueji"], 4)
+    later = batch(
+        "zizhu",
+        [
+            dict(
+                name="王芳",
+                id_number=ID_WANG,
+                birth_date=dt.date(2013, 6, 1),
+                gender=2,
+                school=a,
+                school_id=a.pk,
+                aid_status="营养餐",
+            ),
+        ],
+    )
+    run = resolve()
+    assert run.mode == "incremental" and run.new_records == 1
+    assert Person.objects.count() == before
+    wang = person_of(later, 1)
+    assert wang == wang_before
+    wang.refresh_from_db()
+    # The temporary J identifier is promoted once a valid ID number is known.
+    assert wang.golden_id == "G" + ID_WANG
+
+
+def test_rerun_changes_nothing(three_sources: dict[str, Any]) -> None:
+    resolve()
+    links = dict(SourceRecord.objects.values_list("id", "person_id"))
+    run = resolve()
+    assert run.new_records == 0
+    assert dict(SourceRecord.objects.values_list("id", "person_id")) == links
+    full = resolve(full=True)
+    assert full.persons_created == 0
+    assert dict(SourceRecord.objects.values_list("id", "person_id")) == links
+
+
+def test_steward_split_survives_later_runs(three_sources: dict[str, Any]) -> None:
+    resolve()
+    x, t = three_sources["xueji"], three_sources["tizhi"]
+    left = SourceRecord.objects.get(batch=x, row_number=2)
+    right = SourceRecord.objects.get(batch=t, row_number=2)
+    MatchReview.objects.create(left=left, right=right, probability=0.99, status=ReviewStatus.SPLIT)
+    resolve(full=True)
+    left.refresh_from_db()
+    right.refresh_from_db()
+    assert left.person_id != right.person_id
+    resolve(full=True)
+    right.refresh_from_db()
+    assert left.person_id != right.person_id
+
+
+def test_steward_merge_survives_later_runs(three_sources: dict[str, Any]) -> None:
+    resolve()
+    x = three_sources["xueji"]
+    liu = SourceRecord.objects.get(batch=x, row_number=6)  # 刘洋
+    wang = SourceRecord.objects.get(batch=x, row_number=5)  # 王芳
+    lo, hi = sorted([liu, wang], key=lambda r: r.pk)
+    MatchReview.objects.create(left=lo, right=hi, probability=0.6, status=ReviewStatus.MERGED)
+    resolve(full=True)
+    liu.refresh_from_db()
+    wang.refresh_from_db()
+    assert liu.person_id == wang.person_id
