@@ -226,6 +226,10 @@ TASKS = {
 GOVERNANCE_DIR = VAR_DIR / "governance"
 # Identity resolution engine: "duckdb" (embedded) or "spark" (a province; needs pyspark).
 GOVERNANCE_RESOLUTION_BACKEND = os.environ.get("EDUPLUS_RESOLUTION_BACKEND", "duckdb")
+GOVERNANCE_SPARK_MASTER = os.environ.get("EDUPLUS_SPARK_MASTER", "local[2]")
+# Resolve new batches automatically (a background job) once their import commits.
+GOVERNANCE_AUTO_RESOLVE = os.environ.get("EDUPLUS_AUTO_RESOLVE", "1") == "1"
+DUCKDB_THREADS = int(os.environ.get("EDUPLUS_DUCKDB_THREADS", "2"))
 # Match probability at and above which two records are one person, and the band
 # below it that goes to a steward's review queue.
 GOVERNANCE_MATCH_THRESHOLD = float(os.environ.get("EDUPLUS_MATCH_THRESHOLD", "0.95"))

@@ -24,6 +24,11 @@ NAV: list[tuple[str, Any, str | tuple[str, ...] | None]] = [
         (Action.REPORT_DESIGN, Action.REPORT_FILL, Action.REPORT_REVIEW),
     ),
     ("inspections:home", pgettext_lazy("nav", "双随机检查"), Action.INSPECTION_MANAGE),
+    (
+        "governance:home",
+        pgettext_lazy("nav", "数据治理"),
+        (Action.DATA_VIEW, Action.DATA_IMPORT, Action.DATA_STEWARD),
+    ),
     ("schools:import", pgettext_lazy("nav", "名录导入"), Action.SCHOOL_IMPORT),
     ("accounts:list", pgettext_lazy("nav", "账号管理"), Action.ACCOUNT_MANAGE),
     ("accounts:security", pgettext_lazy("nav", "安全管理"), Action.ACCOUNT_UNLOCK),

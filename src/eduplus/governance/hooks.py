@@ -1,5 +1,5 @@
 """What happens after an import batch is committed: incremental identity resolution
-of its records against the existing golden records (set in ``resolution``)."""
+of its records against the existing golden records, as a background job."""
 
 from __future__ import annotations
 
@@ -8,3 +8,7 @@ from eduplus.governance.models import ImportBatch
 
 def batch_imported(batch: ImportBatch) -> None:
     """Called by the import once a batch's rows are committed."""
+    from eduplus.governance.resolve_tasks import auto_resolve_enabled, resolve_later
+
+    if auto_resolve_enabled():
+        resolve_later(actor=batch.created_by)

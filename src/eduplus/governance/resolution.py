@@ -26,12 +26,13 @@ The run, set-based from end to end:
    review queue.
 
 The engine is chosen by ``settings.GOVERNANCE_RESOLUTION_BACKEND``: ``duckdb`` here;
-``spark`` runs Splink's scoring and clustering on a Spark session for a province
-(see :func:`_spark_predict_and_cluster`).
+``spark`` scores the pairs with Splink's Spark backend for a province (see
+:func:`_spark_predict`); clustering and the golden values stay set-based in DuckDB.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -150,13 +151,13 @@ def _level(sql: str, label: str, m: float, u: float) -> dict[str, Any]:
 
 def _null_level(column: str) -> dict[str, Any]:
     return {
-        "sql_condition": f'"{column}_l" IS NULL OR "{column}_r" IS NULL',
+        "sql_condition": f"{column}_l IS NULL OR {column}_r IS NULL",
         "label_for_charts": "null",
         "is_null_level": True,
     }
 
 
-def splink_settings(*, incremental: bool = False) -> dict[str, Any]:
+def splink_settings(*, incremental: bool = False, dialect: str = "duckdb") -> dict[str, Any]:
     """The Splink model. Parameters are set from what the sources are known to be
     like (m: how often a true match agrees at a level; u: how often two different
     people do), so a run is deterministic and needs no training pass.
@@ -173,7 +174,7 @@ def splink_settings(*, incremental: bool = False) -> dict[str, Any]:
         "unique_id_column_name": "unique_id",
         "probability_two_random_records_match": 1e-6,
         "blocking_rules_to_generate_predictions": [
-            {"blocking_rule": rule + new, "sql_dialect": "duckdb"} for rule in rules
+            {"blocking_rule": rule + new, "sql_dialect": dialect} for rule in rules
         ],
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": False,
@@ -184,14 +185,14 @@ def splink_settings(*, incremental: bool = False) -> dict[str, Any]:
                 "comparison_levels": [
                     _null_level("id_number"),
                     _level(
-                        '"id_number_l" = "id_number_r" AND "id_valid_l" AND "id_valid_r"',
+                        "id_number_l = id_number_r AND id_valid_l AND id_valid_r",
                         "exact valid",
                         0.93,
                         1e-9,
                     ),
-                    _level('"id_number_l" = "id_number_r"', "exact", 0.02, 1e-7),
+                    _level("id_number_l = id_number_r", "exact", 0.02, 1e-7),
                     _level(
-                        'damerau_levenshtein("id_number_l", "id_number_r") <= 1',
+                        "damerau_levenshtein(id_number_l, id_number_r) <= 1",
                         "one edit",
                         0.04,
                         1e-6,
@@ -203,10 +204,9 @@ def splink_settings(*, incremental: bool = False) -> dict[str, Any]:
                 "output_column_name": "name",
                 "comparison_levels": [
                     _null_level("name"),
-                    _level('"name_l" = "name_r"', "exact", 0.9, 0.0005),
+                    _level("name_l = name_r", "exact", 0.9, 0.0005),
                     _level(
-                        'levenshtein("name_l", "name_r") <= 1 '
-                        'AND length("name_l") = length("name_r")',
+                        "levenshtein(name_l, name_r) <= 1 AND length(name_l) = length(name_r)",
                         "one character",
                         0.08,
                         0.004,
@@ -218,17 +218,17 @@ def splink_settings(*, incremental: bool = False) -> dict[str, Any]:
                 "output_column_name": "birth_date",
                 "comparison_levels": [
                     _null_level("birth_date"),
-                    _level('"birth_date_l" = "birth_date_r"', "exact", 0.9, 0.0004),
+                    _level("birth_date_l = birth_date_r", "exact", 0.9, 0.0004),
                     _level(
-                        'substr("birth_date_l", 1, 4) = substr("birth_date_r", 1, 4) '
-                        'AND substr("birth_date_l", 6, 2) = substr("birth_date_r", 9, 2) '
-                        'AND substr("birth_date_l", 9, 2) = substr("birth_date_r", 6, 2)',
+                        "substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4) "
+                        "AND substr(birth_date_l, 6, 2) = substr(birth_date_r, 9, 2) "
+                        "AND substr(birth_date_l, 9, 2) = substr(birth_date_r, 6, 2)",
                         "day and month swapped",
                         0.05,
                         0.00003,
                     ),
                     _level(
-                        'levenshtein("birth_date_l", "birth_date_r") <= 1',
+                        "levenshtein(birth_date_l, birth_date_r) <= 1",
                         "one digit",
                         0.03,
                         0.01,
@@ -240,7 +240,7 @@ def splink_settings(*, incremental: bool = False) -> dict[str, Any]:
                 "output_column_name": "gender",
                 "comparison_levels": [
                     _null_level("gender"),
-                    _level('"gender_l" = "gender_r"', "same", 0.98, 0.5),
+                    _level("gender_l = gender_r", "same", 0.98, 0.5),
                     _level("ELSE", "different", 0.02, 0.5),
                 ],
             },
@@ -248,7 +248,7 @@ def splink_settings(*, incremental: bool = False) -> dict[str, Any]:
                 "output_column_name": "school_code",
                 "comparison_levels": [
                     _null_level("school_code"),
-                    _level('"school_code_l" = "school_code_r"', "same", 0.85, 0.002),
+                    _level("school_code_l = school_code_r", "same", 0.85, 0.002),
                     _level("ELSE", "different", 0.15, 0.998),
                 ],
             },
@@ -256,7 +256,7 @@ def splink_settings(*, incremental: bool = False) -> dict[str, Any]:
                 "output_column_name": "phone",
                 "comparison_levels": [
                     _null_level("phone"),
-                    _level('"phone_l" = "phone_r"', "same", 0.8, 0.0001),
+                    _level("phone_l = phone_r", "same", 0.8, 0.0001),
                     _level("ELSE", "different", 0.2, 0.9999),
                 ],
             },
@@ -357,8 +357,58 @@ def _splink_predict(con: duckdb.DuckDBPyConnection, *, incremental: bool, thresh
     return "pairs"
 
 
-def _spark_predict(threshold: float, *, incremental: bool) -> Any:  # pragma: no cover
-    raise ResolutionError("Spark 后端需要安装 pyspark 并配置 Spark 会话（见 README 数据治理一节）")
+def spark_session() -> Any:
+    """A Spark session with Splink's similarity functions (damerau_levenshtein …).
+
+    ``EDUPLUS_SPARK_MASTER`` names the cluster (``spark://host:7077``, ``yarn``);
+    ``local[2]`` runs Spark inside this process, as the tests do.
+    """
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    master = getattr(settings, "GOVERNANCE_SPARK_MASTER", "local[2]")
+    spark = (
+        SparkSession.builder.master(master)
+        .appName("eduplus-resolution")
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    checkpoints = Path(settings.GOVERNANCE_DIR) / "spark-checkpoints"
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    spark.sparkContext.setCheckpointDir(str(checkpoints))
+    return spark
+
+
+def _spark_predict(con: duckdb.DuckDBPyConnection, *, incremental: bool, threshold: float) -> str:
+    """Score the pairs on Spark (Splink's Spark backend); the pairs come back to DuckDB
+    for clustering and the golden values. For a province the records would be read by
+    Spark from the batches' Parquet copies rather than shipped from here."""
+    from splink import Linker
+    from splink.backends.spark import SparkAPI
+
+    spark = spark_session()
+    columns = "unique_id, name, id_number, id_valid, birth_date, gender, school_code, phone, is_new"
+    frame = spark.createDataFrame(con.sql(f"SELECT {columns} FROM recs").to_arrow_table())
+    db_api = SparkAPI(spark_session=spark)
+    linker = Linker(
+        db_api.register(frame),
+        splink_settings(incremental=incremental, dialect="spark"),
+        log_level=logging.WARNING,
+    )
+    predictions = linker.inference.predict(
+        threshold_match_probability=threshold, warning_mode="never"
+    )
+    pairs = (
+        predictions.as_spark_dataframe()
+        .select("unique_id_l", "unique_id_r", "match_probability")
+        .toArrow()
+    )
+    con.register("spark_pairs", pairs)
+    con.execute("CREATE OR REPLACE TABLE pairs AS SELECT * FROM spark_pairs")
+    con.unregister("spark_pairs")
+    return "pairs"
 
 
 def _decisions(con: duckdb.DuckDBPyConnection) -> None:
@@ -423,6 +473,18 @@ def _cluster(con: duckdb.DuckDBPyConnection, *, threshold: float, keep_links: bo
     con.execute(
         "CREATE OR REPLACE TABLE clusters AS SELECT unique_id, cluster_id "
         f"FROM {clusters.physical_name}"
+    )
+    # A split pair may still meet through other records: the right-hand record then
+    # stands on its own (the steward can merge it with its true person).
+    con.execute(
+        """
+        UPDATE clusters SET cluster_id = -unique_id WHERE unique_id IN (
+            SELECT d.r FROM decisions d
+            JOIN clusters a ON a.unique_id = d.l
+            JOIN clusters b ON b.unique_id = d.r
+            WHERE NOT d.merged AND a.cluster_id = b.cluster_id
+        )
+        """
     )
 
 
@@ -569,6 +631,9 @@ def resolve(
     say = progress or (lambda phase, done, total: None)
     backend = getattr(settings, "GOVERNANCE_RESOLUTION_BACKEND", "duckdb")
     thresholds = Thresholds.from_settings()
+    stale = timezone.now() - dt.timedelta(hours=2)
+    if ResolutionRun.objects.filter(status="running", started_at__gte=stale).exists():
+        raise ResolutionError("另一次身份解析正在进行，请待其完成后再试")
     run = ResolutionRun.objects.create(
         mode="full" if full else "incremental", backend=backend, created_by=actor
     )
@@ -598,7 +663,7 @@ def resolve(
         say("predict", 0, 1)
         t0 = time.perf_counter()
         if backend == "spark":
-            _spark_predict(thresholds.review, incremental=incremental)
+            _spark_predict(con, incremental=incremental, threshold=thresholds.review)
         else:
             _splink_predict(con, incremental=incremental, threshold=thresholds.review)
         figures.pairs = int(con.execute("SELECT count(*) FROM pairs").fetchall()[0][0])

@@ -1,0 +1,109 @@
+"""Golden records in the browser's terms: the trail of every value, the review queue,
+conflicts and resolution runs; scope and masking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from eduplus.core.models import AuditEntry
+from eduplus.governance.models import GoldenRecord, MatchReview, ReviewStatus, SourceRecord
+from eduplus.governance.resolution import resolve
+from eduplus.governance.tests.test_resolution import ID_ZHANG, three_sources  # noqa: F401
+from eduplus.governance.tests.test_resolution import schools  # noqa: F401
+from eduplus.testing import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def steward() -> Any:
+    return f.user_with_role("data_steward", region="41")
+
+
+@pytest.fixture
+def resolved(three_sources: dict[str, Any]) -> dict[str, Any]:  # noqa: F811
+    resolve()
+    return three_sources
+
+
+def zhang(resolved: dict[str, Any]) -> GoldenRecord:
+    record = SourceRecord.objects.get(batch=resolved["xueji"], row_number=2)
+    return GoldenRecord.objects.get(person_id=record.person_id)
+
+
+def test_trail_names_source_batch_and_row_of_every_value(
+    client: Any, steward: Any, resolved: dict[str, Any]
+) -> None:
+    client.force_login(steward)
+    golden = zhang(resolved)
+    page = client.get(reverse("governance:person_detail", args=[golden.person_id]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "张伟" in html and "资助核实地址" in html
+    assert "第 2 行" in html
+    assert "中小学生学籍信息管理系统" in html and "学生资助管理信息系统" in html
+    # the steward needs the full number, and the read is audited
+    assert ID_ZHANG in html
+    assert AuditEntry.objects.filter(action="person.view", target_id=str(golden.person_id)).exists()
+
+
+def test_county_officer_cannot_open_the_trail(client: Any, resolved: dict[str, Any]) -> None:
+    officer = f.user_with_role("county_officer", region="410102")
+    client.force_login(officer)
+    golden = zhang(resolved)
+    assert (
+        client.get(reverse("governance:person_detail", args=[golden.person_id])).status_code == 403
+    )
+    assert client.get(reverse("governance:reviews")).status_code == 403
+
+
+def test_steward_of_another_province_sees_nothing(client: Any, resolved: dict[str, Any]) -> None:
+    other = f.user_with_role("data_steward", region="42")
+    client.force_login(other)
+    golden = zhang(resolved)
+    assert (
+        client.get(reverse("governance:person_detail", args=[golden.person_id])).status_code == 404
+    )
+    page = client.get(reverse("governance:persons"))
+    assert "张伟" not in page.content.decode()
+
+
+def test_review_decision_is_recorded_and_audited(
+    client: Any, steward: Any, resolved: dict[str, Any]
+) -> None:
+    left = SourceRecord.objects.get(batch=resolved["xueji"], row_number=5)
+    right = SourceRecord.objects.get(batch=resolved["xueji"], row_number=6)
+    review = MatchReview.objects.create(left=left, right=right, probability=0.7, region=left.region)
+    client.force_login(steward)
+    queue = client.get(reverse("governance:reviews"))
+    assert f'data-review="{review.pk}"' in queue.content.decode()
+    response = client.post(
+        reverse("governance:review_decide", args=[review.pk]),
+        {"decision": "split", "note": "不同学生"},
+    )
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.SPLIT and review.decided_by == steward
+    assert AuditEntry.objects.filter(action="governance.review_decide").exists()
+    bad = client.post(reverse("governance:review_decide", args=[review.pk]), {"decision": "x"})
+    assert bad.status_code == 302
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.SPLIT
+
+
+def test_conflicts_and_runs_pages(client: Any, steward: Any, resolved: dict[str, Any]) -> None:
+    client.force_login(steward)
+    conflicts = client.get(reverse("governance:conflicts"))
+    assert "章伟" in conflicts.content.decode()
+    runs = client.get(reverse("governance:runs"))
+    assert 'data-testid="runs"' in runs.content.decode()
+
+
+def test_home_shows_empty_state_then_figures(client: Any, steward: Any) -> None:
+    client.force_login(steward)
+    page = client.get(reverse("governance:home"))
+    assert page.status_code == 200
+    assert "还没有导入任何来源数据" in page.content.decode()
