@@ -46,7 +46,8 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     )
     command.stdout.write(
         _(
-            "身份解析（%(mode)s）：来源记录 %(records)d 条，新记录 %(new)d 条，候选对 %(pairs)d 个；"
+            "身份解析（%(mode)s）：来源记录 %(records)d 条，新记录 %(new)d 条，"
+            "候选对 %(pairs)d 个；"
             "新建人员 %(created)d 人，关联已有人员 %(linked)d 人；待审核 %(review)d 对，"
             "数据冲突 %(conflicts)d 项；用时 %(seconds).1f 秒（其中 Splink %(splink).1f 秒）"
         )

@@ -11,8 +11,11 @@ from django.urls import reverse
 from eduplus.core.models import AuditEntry
 from eduplus.governance.models import GoldenRecord, MatchReview, ReviewStatus, SourceRecord
 from eduplus.governance.resolution import resolve
-from eduplus.governance.tests.test_resolution import ID_ZHANG, three_sources  # noqa: F401
-from eduplus.governance.tests.test_resolution import schools  # noqa: F401
+from eduplus.governance.tests.test_resolution import (  # noqa: F401
+    ID_ZHANG,
+    schools,
+    three_sources,
+)
 from eduplus.testing import factories as f
 
 pytestmark = pytest.mark.django_db
