@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SCALE ?= small
 
-.PHONY: help uv install browser demo serve seed test test-sqlite test-postgres lint check bench vendor messages clean
+.PHONY: help uv install browser demo serve worker seed test test-sqlite test-postgres lint check bench vendor messages clean
 
 help:
 	@echo "make demo   install from uv.lock, migrate, seed the demo province, serve http://$(HOST):$(PORT)"
@@ -32,11 +32,16 @@ demo: install
 	$(RUN) eduplus seed --scale $(SCALE) --if-empty
 	$(RUN) eduplus collectstatic --no-input -v 0
 	$(RUN) eduplus demo_logins
-	@echo "Serving EduPlus on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
-	$(RUN) gunicorn eduplus.wsgi:application --bind $(HOST):$(PORT) --workers 3 --threads 4 --access-logfile - --log-level warning
+	@echo "Serving EduPlus on http://$(HOST):$(PORT)  (Ctrl-C to stop); background jobs: eduplus db_worker"
+	@$(RUN) eduplus db_worker --no-reload -v 0 & WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
+	  $(RUN) gunicorn eduplus.wsgi:application --bind $(HOST):$(PORT) --workers 3 --threads 4 --access-logfile - --log-level warning
 
 serve: install
-	$(RUN) gunicorn eduplus.wsgi:application --bind $(HOST):$(PORT) --workers 3 --threads 4
+	@$(RUN) eduplus db_worker --no-reload -v 0 & WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
+	  $(RUN) gunicorn eduplus.wsgi:application --bind $(HOST):$(PORT) --workers 3 --threads 4
+
+worker: install
+	$(RUN) eduplus db_worker --no-reload
 
 lint: install
 	$(RUN) ruff check src tests bench scripts
@@ -48,7 +53,7 @@ check: install
 	$(RUN) eduplus makemigrations --check --dry-run
 
 test-sqlite: install browser
-	env -u EDUPLUS_TEST_DATABASE_URL -u DATABASE_URL $(RUN) pytest --create-db -q
+	env -u EDUPLUS_TEST_DATABASE_URL -u DATABASE_URL $(RUN) --group spark pytest --create-db -q
 
 test-postgres: install browser
 	$(RUN) python -m eduplus.core.dbcheck "$$EDUPLUS_TEST_DATABASE_URL"

@@ -178,3 +178,40 @@ def overview(user: Any) -> dict[str, Any]:
         "last_run": ResolutionRun.objects.order_by("-id").first(),
         "recent_batches": batches.select_related("source").order_by("-id")[:5],
     }
+
+
+def _id_hint(a: str, b: str) -> str:
+    if not a or not b:
+        return "缺失"
+    if a == b:
+        return "一致"
+    if len(a) == len(b):
+        diff = [i + 1 for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        if len(diff) == 1:
+            return f"仅第 {diff[0]} 位不同"
+        if len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0] - 1] == b[diff[1] - 1]:
+            return f"第 {diff[0]}、{diff[1]} 位顺序颠倒"
+    return "不同"
+
+
+def pair_hints(review: MatchReview) -> dict[str, str]:
+    """How the two records of a review compare, without showing full ID numbers."""
+    a, b = review.left, review.right
+    birth = "缺失"
+    if a.birth_date and b.birth_date:
+        if a.birth_date == b.birth_date:
+            birth = "一致"
+        elif (a.birth_date.year, a.birth_date.month, a.birth_date.day) == (
+            b.birth_date.year,
+            b.birth_date.day,
+            b.birth_date.month,
+        ):
+            birth = "月日颠倒"
+        else:
+            birth = "不同"
+    return {
+        "id_number": _id_hint(a.id_number, b.id_number),
+        "name": "一致" if a.name == b.name else "不同",
+        "birth_date": birth,
+        "school": "一致" if a.school_code == b.school_code else "不同（可能转学）",
+    }

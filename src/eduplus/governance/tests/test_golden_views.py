@@ -48,9 +48,14 @@ def test_trail_names_source_batch_and_row_of_every_value(
     assert "张伟" in html and "资助核实地址" in html
     assert "第 2 行" in html
     assert "中小学生学籍信息管理系统" in html and "学生资助管理信息系统" in html
-    # the steward needs the full number, and the read is audited
-    assert ID_ZHANG in html
+    # masked by default; the steward reveals the full number, and both reads are audited
+    assert ID_ZHANG not in html
     assert AuditEntry.objects.filter(action="person.view", target_id=str(golden.person_id)).exists()
+    revealed = client.post(reverse("governance:person_reveal", args=[golden.person_id]))
+    assert ID_ZHANG in revealed.content.decode()
+    assert AuditEntry.objects.filter(
+        action="person.reveal_id_number", target_id=str(golden.person_id)
+    ).exists()
 
 
 def test_county_officer_cannot_open_the_trail(client: Any, resolved: dict[str, Any]) -> None:
@@ -83,6 +88,7 @@ def test_review_decision_is_recorded_and_audited(
     client.force_login(steward)
     queue = client.get(reverse("governance:reviews"))
     assert f'data-review="{review.pk}"' in queue.content.decode()
+    assert "仅第" in queue.content.decode() or "不同" in queue.content.decode()
     response = client.post(
         reverse("governance:review_decide", args=[review.pk]),
         {"decision": "split", "note": "不同学生"},

@@ -55,23 +55,21 @@ def persons(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_action(Action.DATA_STEWARD)
-def person_detail(request: HttpRequest, person_pk: int) -> HttpResponse:
+def _person_page(request: HttpRequest, person_pk: int, *, reveal: bool) -> HttpResponse:
     golden = access_object(
         request.user,
         GoldenRecord.objects.select_related("person", "school", "region"),
         pk=person_pk,
         request=request,
     )
-    can_reveal = user_can(request.user, Action.PERSON_VIEW_ID_NUMBER)
     audit_record(
         actor=request.user,
-        action="person.view",
+        action="person.reveal_id_number" if reveal else "person.view",
         request=request,
         target_type="people.person",
         target_id=str(golden.person_id),
         target_repr=golden.person.name,
-        details={"page": "governance.trail", "unmasked": can_reveal},
+        details={"page": "governance.trail"},
     )
     return render(
         request,
@@ -81,10 +79,27 @@ def person_detail(request: HttpRequest, person_pk: int) -> HttpResponse:
             "trail": selectors.person_trail(golden),
             "records": selectors.person_records(golden),
             "conflicts": selectors.person_conflicts(golden),
-            "can_reveal": can_reveal,
+            "can_reveal": reveal,
+            "may_reveal": user_can(request.user, Action.PERSON_VIEW_ID_NUMBER),
             "item_labels": dict(DataItem.choices),
         },
     )
+
+
+@require_action(Action.DATA_STEWARD)
+def person_detail(request: HttpRequest, person_pk: int) -> HttpResponse:
+    """Personal data masked; the full values are one audited click away."""
+    return _person_page(request, person_pk, reveal=False)
+
+
+@require_POST
+@require_action(Action.DATA_STEWARD)
+def person_reveal(request: HttpRequest, person_pk: int) -> HttpResponse:
+    if not user_can(request.user, Action.PERSON_VIEW_ID_NUMBER):
+        from eduplus.core.permissions import deny
+
+        raise deny(request, Action.PERSON_VIEW_ID_NUMBER)
+    return _person_page(request, person_pk, reveal=True)
 
 
 @require_action(Action.DATA_STEWARD)
@@ -102,7 +117,6 @@ def conflicts(request: HttpRequest) -> HttpResponse:
             "items": DataItem.choices,
             "item_labels": dict(DataItem.choices),
             "qs": querystring_without_page(request),
-            "can_reveal": user_can(request.user, Action.PERSON_VIEW_ID_NUMBER),
         },
     )
 
@@ -113,6 +127,8 @@ def reviews(request: HttpRequest) -> HttpResponse:
     if status not in ReviewStatus.values:
         status = ReviewStatus.OPEN
     page = paginate(request, selectors.review_queue(request.user, status=status), per_page=20)
+    for review in page.object_list:
+        review.hints = selectors.pair_hints(review)  # type: ignore[attr-defined]
     audit_record(
         actor=request.user,
         action="person.list",
@@ -128,7 +144,6 @@ def reviews(request: HttpRequest) -> HttpResponse:
             "status": status,
             "statuses": ReviewStatus.choices,
             "qs": querystring_without_page(request),
-            "can_reveal": user_can(request.user, Action.PERSON_VIEW_ID_NUMBER),
         },
     )
 
@@ -199,6 +214,7 @@ urlpatterns: list[URLPattern] = [
     path("", home, name="home"),
     path("persons/", persons, name="persons"),
     path("persons/<int:person_pk>/", person_detail, name="person_detail"),
+    path("persons/<int:person_pk>/reveal/", person_reveal, name="person_reveal"),
     path("conflicts/", conflicts, name="conflicts"),
     path("reviews/", reviews, name="reviews"),
     path("reviews/<int:review_pk>/decide/", review_decide_view, name="review_decide"),
