@@ -16,7 +16,12 @@ def resolve_task(full: bool = False, actor_id: int | None = None) -> int:
     from eduplus.accounts.models import User
 
     actor: Any = User.objects.filter(pk=actor_id).first() if actor_id else None
-    return resolve(full=full, actor=actor).pk
+    run = resolve(full=full, actor=actor)
+    # The scorecard and the catalog follow the data they describe.
+    from eduplus.governance.quality import quality_compute
+
+    quality_compute(actor=actor)
+    return run.pk
 
 
 def resolve_later(*, full: bool = False, actor: Any = None) -> None:

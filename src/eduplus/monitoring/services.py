@@ -692,6 +692,15 @@ def indicators_compute(
             report.per_indicator[indicator.code] = written
             report.rows += written
             report.indicators += 1
+    if chosen and school is None:  # lineage (溯源图谱): what the indicators were built from
+        from eduplus.governance.lineage import lineage_emit
+
+        lineage_emit(
+            job_name="monitoring.indicators_compute",
+            inputs=["golden:students", "golden:teachers", "monitoring:facts"],
+            outputs=[f"indicator:{i.code}" for i in chosen],
+            run_facets={"eduplus_year": {"year": year}},
+        )
     report.seconds = time.perf_counter() - started
     return report
 
