@@ -74,6 +74,7 @@ class World:
     other_province_officer: Any
     system_admin: Any
     security_admin: Any
+    data_steward: Any
     audit_admin: Any
 
 
@@ -92,6 +93,7 @@ def world(db: Any) -> World:
         system_admin=f.user_with_role("system_admin", username="sysadmin"),
         security_admin=f.user_with_role("security_admin", username="secadmin"),
         audit_admin=f.user_with_role("audit_admin", username="auditor"),
+        data_steward=f.user_with_role("data_steward", region="41", username="steward"),
     )
     school_headcounts_refresh()
     return w

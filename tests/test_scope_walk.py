@@ -146,6 +146,15 @@ KWARGS: dict[str, Callable[[Any, Any], list[tuple[str, Any]]]] = {
         ("school", f.report_world(c).school_submission.pk),
         ("teaching_point", f.report_world(c).tp_submission.pk),
     ],
+    # Data governance: a golden person and a review pair are personal (the county's
+    # student); an import batch belongs to its region; sources, quality rules and
+    # catalog datasets are province-wide definitions ("global": only the action counts).
+    "person_pk": lambda w, c: [("student", f.governance_objects(c)["golden"].person_id)],
+    "review_pk": lambda w, c: [("student", f.governance_objects(c)["review"].pk)],
+    "batch_pk": lambda w, c: [("region.county", f.governance_objects(c)["batch"].pk)],
+    "source_code": lambda w, c: [("global", "xueji")],
+    "rule_pk": lambda w, c: [("global", f.quality_rule_pk())],
+    "dataset_code": lambda w, c: [("global", f.catalog_dataset_code())],
 }
 # A value of the same shape that names nothing at all.
 MISSING_VALUE: dict[str, Any] = {
@@ -162,6 +171,12 @@ MISSING_VALUE: dict[str, Any] = {
     "form_pk": 999999999,
     "task_pk": 999999999,
     "submission_pk": 999999999,
+    "person_pk": 999999999,
+    "review_pk": 999999999,
+    "batch_pk": 999999999,
+    "source_code": "no-such-source",
+    "rule_pk": 999999999,
+    "dataset_code": "batch:999999999",
 }
 # Actions a view checks beyond its require_action (decorators cannot show them).
 EXTRA_ACTIONS: dict[str, tuple[str, ...]] = {
@@ -310,6 +325,15 @@ ACTORS: dict[str, Actor] = {
             sees_b=frozenset({"user"}),
             forbidden_text=(SENTINEL_A, SENTINEL_B),
         ),
+        # 数据管理员: the province's data steward sees the province's people and data.
+        Actor(
+            "data_steward",
+            "data_steward",
+            lambda w: w.data_steward,
+            sees_a=EVERY_KIND - {"user"},
+            sees_b=EVERY_KIND - {"user"},
+            forbidden_text=(),
+        ),
         # Within one test the audit log holds only the auditor's own entries.
         Actor(
             "audit_admin",
@@ -344,7 +368,7 @@ def expect(
 ) -> Expectation:
     if required_action is not None and required_action not in actor.actions:
         return Expectation(DENY, scope_denial=False)
-    seen = actor.sees_a if county_key == "a" else actor.sees_b
+    seen = (actor.sees_a if county_key == "a" else actor.sees_b) | {"global"}
     either = actor.either_a if county_key == "a" else frozenset()
     if all(k in seen for k in kinds):
         if any(a not in actor.actions for a in extra):

@@ -322,3 +322,86 @@ def report_world(county):  # type: ignore[no-untyped-def]
     )
     county._report_world = cached
     return cached
+
+
+# ------------------------------------------------------------- data governance (数据治理)
+
+
+def governance_objects(county):  # type: ignore[no-untyped-def]
+    """A done import batch in the county with the county's two students as source
+    records, the golden record of the first, and an open review between the two (for
+    the scope walk). Idempotent within a test."""
+    from eduplus.governance.models import (
+        GoldenRecord,
+        ImportBatch,
+        MatchReview,
+        SourceRecord,
+        SourceSystem,
+    )
+
+    region = Region.objects.get(code=county.code)
+    source = SourceSystem.objects.get(code="xueji")
+    batch = ImportBatch.objects.filter(region=region, file_name="走查学籍.csv").first()
+    if batch is None:
+        batch = ImportBatch.objects.create(
+            source=source,
+            file_name="走查学籍.csv",
+            file_sha256=f"{county.code:0>64}",
+            region=region,
+            status="done",
+            rows_read=2,
+            rows_accepted=2,
+        )
+        records = []
+        for row, student in enumerate((county.student, county.other_student), start=2):
+            person = student.person
+            records.append(
+                SourceRecord.objects.create(
+                    batch=batch,
+                    source=source,
+                    row_number=row,
+                    record_key=str(row - 1),
+                    status="accepted",
+                    person_type="student",
+                    name=person.name,
+                    id_number=person.id_number or "",
+                    id_valid=bool(person.id_number),
+                    birth_date=person.birth_date,
+                    gender=person.gender,
+                    school_code=student.school.code,
+                    school=student.school,
+                    region=region,
+                    grade=student.grade,
+                    person=person,
+                )
+            )
+        GoldenRecord.objects.create(
+            person=county.student.person,
+            region=region,
+            school=county.student.school,
+            grade=county.student.grade,
+            record_count=1,
+            source_count=1,
+            src_name=records[0].pk,
+        )
+        MatchReview.objects.create(
+            left=records[0], right=records[1], probability=0.7, region=region
+        )
+    return {
+        "batch": batch,
+        "golden": GoldenRecord.objects.get(person=county.student.person),
+        "review": MatchReview.objects.get(left__batch=batch),
+    }
+
+
+def quality_rule_pk() -> int:
+    from eduplus.governance.models import QualityRule
+
+    return QualityRule.objects.order_by("pk").values_list("pk", flat=True)[0]
+
+
+def catalog_dataset_code() -> str:
+    from eduplus.governance.catalog import catalog_sync
+
+    catalog_sync()
+    return "golden:students"
