@@ -41,6 +41,7 @@ from django.urls.resolvers import RoutePattern
 
 from eduplus.core.models import AuditEntry
 from eduplus.core.roles import ROLE_ACTIONS, Action
+from eduplus.governance.tests.sharing_fixtures import county_share_request
 from eduplus.testing import factories as f
 
 # --------------------------------------------------------------------------- routes
@@ -155,6 +156,8 @@ KWARGS: dict[str, Callable[[Any, Any], list[tuple[str, Any]]]] = {
     "source_code": lambda w, c: [("global", "xueji")],
     "rule_pk": lambda w, c: [("global", f.quality_rule_pk())],
     "dataset_code": lambda w, c: [("global", f.catalog_dataset_code())],
+    # A sharing request belongs to the region it asks for (the county's officer's).
+    "share_pk": lambda w, c: [("region.county", county_share_request(c).pk)],
 }
 # A value of the same shape that names nothing at all.
 MISSING_VALUE: dict[str, Any] = {
@@ -177,6 +180,7 @@ MISSING_VALUE: dict[str, Any] = {
     "source_code": "no-such-source",
     "rule_pk": 999999999,
     "dataset_code": "batch:999999999",
+    "share_pk": 999999999,
 }
 # Actions a view checks beyond its require_action (decorators cannot show them).
 EXTRA_ACTIONS: dict[str, tuple[str, ...]] = {

@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from eduplus.accounts.api import router as accounts_router
 from eduplus.core.api import session_auth
 from eduplus.governance.api import router as governance_router
+from eduplus.governance.share_api import router as share_router
 from eduplus.inspections.api import router as inspections_router
 from eduplus.monitoring.api import router as monitoring_router
 from eduplus.people.api import router as people_router
@@ -27,3 +28,5 @@ api.add_router("/monitoring", monitoring_router)
 api.add_router("/reports", reporting_router)
 api.add_router("/inspections", inspections_router)
 api.add_router("/data", governance_router)
+# Token holders of approved sharing requests: bearer auth of its own (not the session).
+api.add_router("/share", share_router)

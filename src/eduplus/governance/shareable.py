@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
 class FieldDef:
     name: str
-    label: str
+    label: str | Promise
     classification: str  # public / internal / sensitive / children
     # Sensitive fields are masked unless the request was approved for them unmasked.
     maskable: bool = False
@@ -20,7 +21,7 @@ class FieldDef:
 @dataclass(frozen=True)
 class DatasetDef:
     code: str
-    name: str
+    name: str | Promise
     person_type: str
     classification: str
     fields: tuple[FieldDef, ...]
@@ -46,7 +47,7 @@ SHAREABLE_DATASETS: dict[str, DatasetDef] = {
     for d in (
         DatasetDef(
             "golden:students",
-            str(_("学生主数据")),
+            _("学生主数据"),
             "student",
             "children",
             (
@@ -61,7 +62,7 @@ SHAREABLE_DATASETS: dict[str, DatasetDef] = {
         ),
         DatasetDef(
             "golden:teachers",
-            str(_("教师主数据")),
+            _("教师主数据"),
             "teacher",
             "sensitive",
             (
