@@ -1,2 +1,7 @@
 """Imports the modules that add operations to ``eduplus.governance.api.router``."""
-from eduplus.governance import api_golden  # noqa: E402, F401
+
+from eduplus.governance import (  # noqa: F401
+    api_golden,
+    api_quality,
+    api_sharing,
+)
