@@ -102,9 +102,7 @@ def _existing_people(con: duckdb.DuckDBPyConnection) -> None:
             cursor.execute(
                 f"SELECT id, golden_id FROM people_person WHERE id IN ({marks})", list(chunk)
             )
-            rows = cursor.fetchall()
-            if rows:
-                con.executemany("INSERT INTO existing VALUES (?, ?)", rows)
+            arrow_insert(con, "existing", ["person_id", "golden_id"], cursor.fetchall())
 
 
 def _taken_id_numbers(con: duckdb.DuckDBPyConnection) -> None:
@@ -123,9 +121,7 @@ def _taken_id_numbers(con: duckdb.DuckDBPyConnection) -> None:
                 f"SELECT id_number, id FROM people_person WHERE id_number IN ({marks})",
                 list(chunk),
             )
-            rows = cursor.fetchall()
-            if rows:
-                con.executemany("INSERT INTO taken VALUES (?, ?)", rows)
+            arrow_insert(con, "taken", ["id_number", "person_id"], cursor.fetchall())
     # Held by someone else, or claimed by two persons of this run: drop it from all
     # but one (the lowest person id keeps it).
     con.execute(
@@ -143,6 +139,12 @@ def _taken_id_numbers(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+
+
+def arrow_insert(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: Any) -> None:
+    from eduplus.governance.resolution import arrow_insert as insert
+
+    insert(con, table, columns, list(rows))
 
 
 def write_golden(con: duckdb.DuckDBPyConnection, *, thresholds: Thresholds) -> Written:

@@ -1,0 +1,133 @@
+"""Demo data of data governance for the synthetic province (called by `eduplus seed`).
+
+Up to 3,000 students and 300 teachers of the demo city (郑州市 in 河南省) are written
+as four messy source files, the way the systems export them (学籍 CSV UTF-8, 资助 CSV
+GBK, 体质健康 .xlsx, 人事 CSV with BOM; see :mod:`eduplus.governance.synth` for the
+noise), kept under ``GOVERNANCE_DIR/samples/demo/`` with their truth, imported as the
+data steward and resolved: the golden records link to the seeded ``people.Person``
+rows by their ID numbers, and the rejected rows, conflicts and uncertain matches are
+there for the steward to look at.
+
+:func:`sample_files` makes another, smaller set (other schools, another seed) that a
+steward downloads from the import page and imports in the browser.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.test.utils import override_settings
+
+from eduplus.governance.synth import (
+    DEMO_FORMATS,
+    SourceFile,
+    TruePerson,
+    persons_from_demo,
+    persons_standalone,
+    pick_demo_schools,
+    write_sources,
+)
+
+DEMO_STUDENTS = 3000
+DEMO_TEACHERS = 300
+SAMPLE_STUDENTS = 200
+SAMPLE_TEACHERS = 20
+STEWARD = "steward"
+
+
+def demo_dir() -> Path:
+    return Path(settings.GOVERNANCE_DIR) / "samples" / "demo"
+
+
+def _demo_region(province: str) -> str:
+    from eduplus.demo.anchors import demo_anchors
+
+    try:
+        return demo_anchors(province).city
+    except ValueError:
+        return province
+
+
+def seed_demo(*, province: str, seed: int, say: Callable[[str], None]) -> int:
+    """Write, import and resolve the demo sources; returns the rows written."""
+    from eduplus.accounts.models import User
+    from eduplus.governance.importing import batch_import_file
+    from eduplus.governance.quality import quality_compute
+    from eduplus.governance.resolution import resolve
+
+    persons = persons_from_demo(
+        limit=DEMO_STUDENTS, teachers=DEMO_TEACHERS, region=_demo_region(province), seed=seed
+    )
+    if not persons:
+        say("  governance: no students in the demo city, nothing imported")
+        return 0
+    files = write_sources(persons, demo_dir(), seed=seed, formats=DEMO_FORMATS)
+    actor = User.objects.filter(username=STEWARD).first()
+    accepted = rejected = 0
+    # One full resolution below rather than one queued after each import.
+    with override_settings(GOVERNANCE_AUTO_RESOLVE=False):
+        for f in files:
+            batch = batch_import_file(
+                source_code=f.source_code, path=f.path, region_code=province, actor=actor
+            )
+            accepted += batch.rows_accepted
+            rejected += batch.rows_rejected
+    run = resolve(full=True, actor=actor)
+    quality_compute(actor=actor)  # the scorecard and the catalog follow the data
+    rows = sum(f.rows for f in files)
+    say(
+        f"  governance: {len(files)} source files, {rows:,} rows ({accepted:,} accepted, "
+        f"{rejected:,} rejected); {run.records:,} records resolved, "
+        f"{run.review_items:,} to review, {run.conflicts:,} conflicts"
+    )
+    return rows
+
+
+def _sample_persons(*, province: str, seed: int) -> list[TruePerson]:
+    """Students and teachers of schools the demo seed did not use, or invented ones
+    over the province's schools when nobody is seeded."""
+    used = [
+        pk for pk, _ in pick_demo_schools(region=_demo_region(province), students=DEMO_STUDENTS)
+    ]
+    persons = persons_from_demo(
+        limit=SAMPLE_STUDENTS,
+        teachers=SAMPLE_TEACHERS,
+        region=province,
+        exclude_schools=used,
+        seed=seed,
+    )
+    if persons:
+        return persons
+    from eduplus.schools.models import School
+
+    schools = list(
+        School.objects.filter(region__code__startswith=province, school_type__in=("211", "311"))
+        .order_by("code")
+        .values_list("code", "region_id")[:20]
+    )
+    if not schools:
+        return []
+    return list(
+        persons_standalone(
+            SAMPLE_STUDENTS + SAMPLE_TEACHERS,
+            schools=[code for code, _ in schools],
+            counties=[str(county) for _, county in schools],
+            seed=seed,
+            teacher_share=SAMPLE_TEACHERS / (SAMPLE_STUDENTS + SAMPLE_TEACHERS),
+        )
+    )
+
+
+def sample_files(*, seed: int = 7, province: str | None = None) -> list[tuple[str, str, bytes]]:
+    """A small messy set a steward can import in the browser: (source code, file name,
+    content) per source; empty when the province has no schools yet."""
+    province = province or settings.EDUPLUS_PROVINCE
+    persons = _sample_persons(province=province, seed=seed)
+    if not persons:
+        return []
+    with tempfile.TemporaryDirectory(prefix="eduplus-samples-") as tmp:
+        files: list[SourceFile] = write_sources(persons, tmp, seed=seed, formats=DEMO_FORMATS)
+        return [(f.source_code, f"样例-{f.path.name}", f.path.read_bytes()) for f in files]
