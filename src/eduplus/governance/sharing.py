@@ -182,7 +182,7 @@ def share_request_create(
             errors["fields"] = _("请至少选择一个字段")
         elif unknown:
             errors["fields"] = _("数据集“%(ds)s”没有字段：%(f)s") % {
-                "ds": ds.name,
+                "ds": str(ds.name),
                 "f": "、".join(unknown),
             }
         not_maskable = [n for n in unmasked_names if (fd := ds.field(n)) is None or not fd.maskable]
@@ -707,7 +707,7 @@ def share_grant(token: ShareToken) -> dict[str, Any]:
         "request_id": share_request.pk,
         "organisation": share_request.organisation,
         "dataset": share_request.dataset,
-        "dataset_name": ds.name if ds else share_request.dataset,
+        "dataset_name": str(ds.name) if ds else share_request.dataset,
         "person_type": ds.person_type if ds else "",
         "fields": [
             {
