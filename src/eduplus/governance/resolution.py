@@ -253,10 +253,10 @@ def splink_settings(*, incremental: bool = False, dialect: str = "duckdb") -> di
                 ],
             },
             {
-                "output_column_name": "phone",
+                "output_column_name": "contact_phone",
                 "comparison_levels": [
-                    _null_level("phone"),
-                    _level("phone_l = phone_r", "same", 0.8, 0.0001),
+                    _null_level("contact_phone"),
+                    _level("contact_phone_l = contact_phone_r", "same", 0.8, 0.0001),
                     _level("ELSE", "different", 0.2, 0.9999),
                 ],
             },
@@ -314,7 +314,9 @@ def _load_records(con: duckdb.DuckDBPyConnection) -> int:
     # Splink compares text; empty strings are missing values, not agreements.
     for column in ("name", "id_number", "birth_date", "school_code", "phone", "guardian_phone"):
         con.execute(f'UPDATE recs SET "{column}" = NULL WHERE "{column}" = \'\'')
-    con.execute("UPDATE recs SET phone = guardian_phone WHERE phone IS NULL")
+    # One phone to compare: a teacher's own, a student's guardian's.
+    con.execute("ALTER TABLE recs ADD COLUMN contact_phone VARCHAR")
+    con.execute("UPDATE recs SET contact_phone = coalesce(phone, guardian_phone)")
     return int(con.execute("SELECT count(*) FROM recs").fetchall()[0][0])
 
 
@@ -354,7 +356,9 @@ def _load_records_fast(con: duckdb.DuckDBPyConnection) -> int:
     )
     for column in ("name", "id_number", "birth_date", "school_code", "phone", "guardian_phone"):
         con.execute(f'UPDATE recs SET "{column}" = NULL WHERE "{column}" = \'\'')
-    con.execute("UPDATE recs SET phone = guardian_phone WHERE phone IS NULL")
+    # One phone to compare: a teacher's own, a student's guardian's.
+    con.execute("ALTER TABLE recs ADD COLUMN contact_phone VARCHAR")
+    con.execute("UPDATE recs SET contact_phone = coalesce(phone, guardian_phone)")
     return int(con.execute("SELECT count(*) FROM recs").fetchall()[0][0])
 
 
@@ -410,7 +414,10 @@ def _spark_predict(con: duckdb.DuckDBPyConnection, *, incremental: bool, thresho
     from splink.backends.spark import SparkAPI
 
     spark = spark_session()
-    columns = "unique_id, name, id_number, id_valid, birth_date, gender, school_code, phone, is_new"
+    columns = (
+        "unique_id, name, id_number, id_valid, birth_date, gender, school_code, "
+        "contact_phone, is_new"
+    )
     frame = spark.createDataFrame(con.sql(f"SELECT {columns} FROM recs").to_arrow_table())
     db_api = SparkAPI(spark_session=spark)
     linker = Linker(

@@ -61,6 +61,11 @@ def _display(item: str, value: Any, golden: GoldenRecord) -> str:
             return str(value)
     if item == "school":
         return golden.school.name if golden.school else str(value)
+    if item == "ethnicity":
+        from eduplus.governance.normalize import ETHNICITY_NAMES
+
+        name = ETHNICITY_NAMES.get(str(value))
+        return f"{name}（{value}）" if name else str(value)
     return str(value)
 
 
