@@ -2,6 +2,7 @@
 
 from eduplus.governance import (  # noqa: F401
     api_golden,
+    api_imports,
     api_quality,
     api_sharing,
 )
