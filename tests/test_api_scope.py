@@ -59,6 +59,8 @@ API_ACTIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/reports/tasks/{task_pk}/submissions"): Action.REPORT_REVIEW,
     ("GET", "/api/data/persons/{person_pk}"): Action.DATA_STEWARD,
     ("GET", "/api/data/runs"): Action.DATA_STEWARD,
+    ("GET", "/api/data/batches"): Action.DATA_IMPORT,
+    ("GET", "/api/data/batches/{batch_pk}"): Action.DATA_IMPORT,
     ("GET", "/api/data/quality/regions/{region_code}"): Action.DATA_VIEW,
     ("GET", "/api/data/catalog"): Action.DATA_VIEW,
     ("GET", "/api/data/lineage/events"): Action.DATA_VIEW,

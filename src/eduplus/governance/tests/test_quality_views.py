@@ -92,7 +92,10 @@ def test_failing_records_of_a_rule_with_full_values_for_the_steward(qworld, stew
     client = login(steward)
     q.quality_compute()
     rule = QualityRule.objects.get(code="id-unique")
-    response = client.get(f"/data/quality/r/41/rules/{rule.pk}/failures/")
+    url = f"/data/quality/r/41/rules/{rule.pk}/failures/"
+    masked = body(client.get(url))
+    assert ID_WANG not in masked and 'data-testid="reveal"' in masked
+    response = client.post(url)  # the explicit, audited reveal
     page = body(response)
     assert response.status_code == 200
     rows = re.findall(r'data-record="(\d+)"', page)

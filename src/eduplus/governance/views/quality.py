@@ -283,7 +283,9 @@ def _failures(
         failed_by = {pk: list(rules) for pk in ids}
     else:
         failed_by = q.rules_failed_by(ids, rules, at=at)
-    unmasked = user_can(request.user, Action.PERSON_VIEW_ID_NUMBER)
+    # Masked by default; a role that needs the full values reveals them (a POST), audited.
+    may_reveal = user_can(request.user, Action.PERSON_VIEW_ID_NUMBER)
+    unmasked = request.method == "POST" and may_reveal
     golden_items = {r.item for r in rules if r.check_kind == QualityCheck.AGREES_WITH_GOLDEN}
     golden = q.golden_values(records, golden_items)
     school_ids = {int(v["school"]) for v in golden.values() if v.get("school")}
@@ -342,6 +344,7 @@ def _failures(
             "qs": querystring_without_page(request),
             "rows": rows,
             "unmasked": unmasked,
+            "may_reveal": may_reveal,
             "computed_at": q.latest_computation(),
             "back": _link("governance:quality_region", [region.code], filters.query),
         },
