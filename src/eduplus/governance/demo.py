@@ -78,6 +78,12 @@ def seed_demo(*, province: str, seed: int, say: Callable[[str], None]) -> int:
     run = resolve(full=True, actor=actor)
     quality_compute(actor=actor)  # the scorecard and the catalog follow the data
     rows = sum(f.rows for f in files)
+    # A second, not yet imported set for a steward to try the import page with.
+    try_dir = demo_dir().parent / "try"
+    try_dir.mkdir(parents=True, exist_ok=True)
+    for _code, name, content in sample_files(seed=seed + 7, province=province):
+        (try_dir / name).write_bytes(content)
+    say(f"  governance: sample files to import by hand in {try_dir}")
     say(
         f"  governance: {len(files)} source files, {rows:,} rows ({accepted:,} accepted, "
         f"{rejected:,} rejected); {run.records:,} records resolved, "

@@ -12,3 +12,12 @@ def batch_imported(batch: ImportBatch) -> None:
 
     if auto_resolve_enabled():
         resolve_later(actor=batch.created_by)
+
+
+def batch_rolled_back(batch: ImportBatch) -> None:
+    """Called after a batch's records were deleted: the golden records built on them
+    are rebuilt by a full resolution run in the background."""
+    from eduplus.governance.resolve_tasks import auto_resolve_enabled, resolve_later
+
+    if auto_resolve_enabled():
+        resolve_later(full=True, actor=batch.created_by)

@@ -198,16 +198,6 @@ def test_rollback_needs_confirmation(as_steward: Any, tmp_path: Path) -> None:
     assert not SourceRecord.objects.exists()
 
 
-def test_the_sample_file_of_a_source(as_steward: Any) -> None:
-    response = as_steward.get("/data/batches/sample/xueji/")
-    assert response.status_code == 200
-    if response.get("Content-Disposition"):
-        assert "attachment" in response["Content-Disposition"]
-    else:
-        assert "暂时无法生成样例文件" in page(response)
-    assert as_steward.get("/data/batches/sample/nope/").status_code == 404
-
-
 def test_list_page_queries_do_not_grow_with_batches(
     as_steward: Any, tmp_path: Path, django_assert_max_num_queries: Any
 ) -> None:

@@ -349,6 +349,26 @@ def test_a_failure_in_the_middle_of_the_write_leaves_no_rows_and_a_rerun_complet
     assert SourceRecord.objects.filter(batch=batch).count() == batch.rows_read == 10
 
 
+def test_a_run_that_was_taken_over_meanwhile_writes_nothing(
+    gov_schools: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hook_calls: list[int]
+) -> None:
+    """A slow run declared abandoned and queued again must not add a second copy."""
+    real = importing._write_columnar
+
+    def taken_over(con: Any, batch: ImportBatch, base_id: int, path: Path) -> None:
+        real(con, batch, base_id, path)
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            started_at=timezone.now() + dt.timedelta(seconds=5)
+        )
+
+    monkeypatch.setattr(importing, "_write_columnar", taken_over)
+    batch = importing.batch_import_file(
+        source_code="xueji", path=write(tmp_path, "a.csv", csv_bytes(HEADER, ROWS))
+    )
+    assert batch.status == BatchStatus.RUNNING  # still the other run's
+    assert not SourceRecord.objects.exists() and hook_calls == []
+
+
 def _dead_pid() -> int:
     process = subprocess.Popen([sys.executable, "-c", "pass"])
     process.wait()

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -213,14 +212,20 @@ def _detail(request: HttpRequest, batch: ImportBatch, *, reveal: bool) -> HttpRe
             target_repr=batch.file_name,
             details={"page": page.number, "rows": len(page.object_list), "show": show},
         )
-    layout = None
-    if batch.status in (BatchStatus.FAILED, BatchStatus.ROLLED_BACK, BatchStatus.DONE):
+    editable = batch.status in (BatchStatus.FAILED, BatchStatus.ROLLED_BACK)
+    mapping_rows: list[tuple[int, str, str]] = []
+    header_row = None
+    if editable:  # every column of the file, to choose from
         layout = importing.batch_mapping_layout(batch)
-    mapping_rows = []
-    if layout is not None:
+        if layout is not None:
+            header_row = layout.row
+            mapping_rows = [
+                (index, header, layout.items.get(index, ""))
+                for index, header in enumerate(layout.headers)
+            ]
+    elif batch.status == BatchStatus.DONE:  # the mapping the import used
         mapping_rows = [
-            (index, header, layout.items.get(index, ""))
-            for index, header in enumerate(layout.headers)
+            (index, header, item) for index, (header, item) in enumerate(batch.mapping.items())
         ]
     return render(
         request,
@@ -235,8 +240,8 @@ def _detail(request: HttpRequest, batch: ImportBatch, *, reveal: bool) -> HttpRe
             "reveal": reveal,
             "may_reveal": user_can(request.user, Action.PERSON_VIEW_ID_NUMBER),
             "mapping_rows": mapping_rows,
-            "mapping_row_number": layout.row if layout is not None else None,
-            "mapping_editable": batch.status in (BatchStatus.FAILED, BatchStatus.ROLLED_BACK),
+            "mapping_row_number": header_row,
+            "mapping_editable": editable,
             "item_choices": [("", _("（不导入）"))]
             + [(item, _(normalize.ITEM_LABELS[item])) for item in normalize.MAPPABLE_ITEMS],
             "item_labels": {k: _(v) for k, v in normalize.ITEM_LABELS.items()},
@@ -373,39 +378,12 @@ def batch_retry(request: HttpRequest, batch_pk: int) -> HttpResponse:
     return redirect("governance:batch_detail", batch_pk=batch.pk)
 
 
-@require_action(Action.DATA_IMPORT)
-def batch_sample(request: HttpRequest, source_code: str) -> HttpResponse:
-    """A small messy sample file of a source (synthetic people over the province's
-    schools), to try the import in the browser."""
-    source = SourceSystem.objects.filter(code=source_code).first()
-    if source is None:
-        from django.http import Http404
-
-        raise Http404("no such source")
-    from eduplus.governance.demo import sample_files
-
-    files = {code: (name, data) for code, name, data in sample_files()}
-    if source.code not in files:
-        return render(
-            request,
-            "governance/imports_sample_missing.html",
-            {"source": source, "province": settings.EDUPLUS_PROVINCE},
-        )
-    name, data = files[source.code]
-    response = HttpResponse(data, content_type="application/octet-stream")
-    from urllib.parse import quote
-
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
-
-
 def batch_url(batch: ImportBatch) -> str:
     return reverse("governance:batch_detail", kwargs={"batch_pk": batch.pk})
 
 
 urlpatterns: list[URLPattern] = [
     path("batches/", batch_list, name="batches"),
-    path("batches/sample/<slug:source_code>/", batch_sample, name="batch_sample"),
     path("batches/<int:batch_pk>/", batch_detail, name="batch_detail"),
     path("batches/<int:batch_pk>/reveal/", batch_reveal, name="batch_reveal"),
     path("batches/<int:batch_pk>/progress/", batch_progress, name="batch_progress"),
