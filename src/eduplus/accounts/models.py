@@ -128,7 +128,12 @@ class RoleAssignment(models.Model):
             models.CheckConstraint(
                 condition=(
                     ~models.Q(
-                        role__in=["province_officer", "city_officer", "county_officer", "data_steward"]
+                        role__in=[
+                            "province_officer",
+                            "city_officer",
+                            "county_officer",
+                            "data_steward",
+                        ]
                     )
                     | models.Q(region__isnull=False, school__isnull=True)
                 ),

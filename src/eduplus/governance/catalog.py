@@ -178,7 +178,8 @@ def _datasets() -> list[Dataset]:
         result.append(
             Dataset(
                 code=code,
-                name=definition.name,
+                # Stored in the default language whoever triggers the sync.
+                name=_stored(definition.name),
                 kind=DatasetKind.GOLDEN,
                 owner=GOLDEN_OWNER,
                 classification=definition.classification,
@@ -541,3 +542,11 @@ def dataset_names(codes: list[str]) -> dict[str, tuple[str, bool]]:
         code: (listed[code], True) if code in listed else (unlisted_name(code), False)
         for code in codes
     }
+
+
+def _stored(label: object) -> str:
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(label)
