@@ -67,6 +67,8 @@ DEMO_MODULES: tuple[str, ...] = (
     "eduplus.monitoring.demo",
     "eduplus.reporting.demo",
     "eduplus.inspections.demo",
+    "eduplus.resources.demo",
+    "eduplus.governance.demo",
 )
 ALL_MODELS: tuple[type[models.Model], ...] = (Agency, School, SchoolClass, *PEOPLE_MODELS)
 
@@ -163,6 +165,11 @@ def seed_reset(*, stdout: Output | None = None) -> dict[str, int]:
             .exclude(role_assignments__role__in=_non_admin_roles())
             .values_list("pk", flat=True)
         )
+        # Modules whose demo data is not reached through our tables clear it first.
+        for module_name in DEMO_MODULES:
+            reset_hook = getattr(importlib.import_module(module_name), "reset_demo", None)
+            if reset_hook is not None:
+                reset_hook()
         users = User.objects.exclude(pk__in=keep)
         deleted["accounts"] = users.count()
         users.delete()  # role assignments and password history cascade

@@ -75,7 +75,9 @@ def seed_demo(*, province: str, seed: int, say: Callable[[str], None]) -> int:
             )
             accepted += batch.rows_accepted
             rejected += batch.rows_rejected
-    run = resolve(full=True, actor=actor)
+    # The sources were drawn from the roster: a record the resolution cannot tie to a
+    # roster person is a miss to review, not a new pupil to enrol.
+    run = resolve(full=True, actor=actor, enrol_new=False)
     quality_compute(actor=actor)  # the scorecard and the catalog follow the data
     rows = sum(f.rows for f in files)
     # A second, not yet imported set for a steward to try the import page with.
@@ -137,3 +139,25 @@ def sample_files(*, seed: int = 7, province: str | None = None) -> list[tuple[st
     with tempfile.TemporaryDirectory(prefix="eduplus-samples-") as tmp:
         files: list[SourceFile] = write_sources(persons, tmp, seed=seed, formats=DEMO_FORMATS)
         return [(f.source_code, f"样例-{f.path.name}", f.path.read_bytes()) for f in files]
+
+
+def reset_demo() -> None:
+    """Called by ``eduplus seed --reset`` before the roster goes: every governance row
+    of the demo (batches and their records, golden records, reviews, conflicts, runs,
+    quality results, lineage, catalog, sharing requests) and the sample files."""
+    import shutil
+
+    from eduplus.governance import models as m
+
+    m.ShareToken.objects.all().delete()
+    m.ShareRequest.objects.all().delete()
+    m.MatchReview.objects.all().delete()
+    m.ValueConflict.objects.all().delete()
+    m.GoldenRecord.objects.all().delete()
+    m.QualityResult.objects.all().delete()
+    m.SourceRecord.objects.all().delete()
+    m.ImportBatch.objects.all().delete()
+    m.ResolutionRun.objects.all().delete()
+    m.LineageEvent.objects.all().delete()
+    m.Dataset.objects.all().delete()
+    shutil.rmtree(demo_dir().parent, ignore_errors=True)

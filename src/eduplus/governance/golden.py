@@ -82,7 +82,8 @@ def _int(value: str | None) -> int | None:
 def _golden_id_sql() -> str:
     """G + ID number; L (an ID was given but is invalid) / J (none) + region + person."""
     return (
-        "CASE WHEN g.v_id_number IS NOT NULL THEN 'G' || g.v_id_number "
+        "CASE WHEN coalesce(g.v_id_number, e.id_number) IS NOT NULL "
+        "    THEN 'G' || coalesce(g.v_id_number, e.id_number) "
         "WHEN e.golden_id IS NOT NULL THEN e.golden_id "
         "WHEN g.any_id THEN 'L' || coalesce(lpad(g.fallback_region, 6, '0'), '000000') "
         "    || lpad(CAST(g.person_id AS VARCHAR), 11, '0') "
@@ -92,7 +93,9 @@ def _golden_id_sql() -> str:
 
 
 def _existing_people(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("CREATE OR REPLACE TABLE existing (person_id BIGINT, golden_id VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TABLE existing (person_id BIGINT, golden_id VARCHAR, id_number VARCHAR)"
+    )
     ids = [
         r[0] for r in con.execute("SELECT person_id FROM golden WHERE NOT is_new_person").fetchall()
     ]
@@ -100,9 +103,12 @@ def _existing_people(con: duckdb.DuckDBPyConnection) -> None:
         for chunk in _chunks(ids, 20_000):
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(
-                f"SELECT id, golden_id FROM people_person WHERE id IN ({marks})", list(chunk)
+                f"SELECT id, golden_id, id_number FROM people_person WHERE id IN ({marks})",
+                list(chunk),
             )
-            arrow_insert(con, "existing", ["person_id", "golden_id"], cursor.fetchall())
+            arrow_insert(
+                con, "existing", ["person_id", "golden_id", "id_number"], cursor.fetchall()
+            )
 
 
 def _taken_id_numbers(con: duckdb.DuckDBPyConnection) -> None:
@@ -147,7 +153,9 @@ def arrow_insert(con: duckdb.DuckDBPyConnection, table: str, columns: list[str],
     insert(con, table, columns, list(rows))
 
 
-def write_golden(con: duckdb.DuckDBPyConnection, *, thresholds: Thresholds) -> Written:
+def write_golden(
+    con: duckdb.DuckDBPyConnection, *, thresholds: Thresholds, enrol_new: bool = True
+) -> Written:
     written = Written()
     now = timezone.now()
     _existing_people(con)
@@ -258,8 +266,11 @@ def write_golden(con: duckdb.DuckDBPyConnection, *, thresholds: Thresholds) -> W
                     "(SELECT max(id) FROM people_person))"
                 )
         _executemany(
-            "UPDATE people_person SET name = %s, id_number = %s, gender = %s, "
-            "birth_date = %s, ethnicity = %s, phone = %s, golden_id = %s WHERE id = %s",
+            # A value the sources do not give keeps what the person already has.
+            "UPDATE people_person SET name = COALESCE(NULLIF(%s, ''), name), "
+            "id_number = COALESCE(%s, id_number), gender = COALESCE(%s, gender), "
+            "birth_date = COALESCE(%s, birth_date), ethnicity = COALESCE(NULLIF(%s, ''), "
+            "ethnicity), phone = COALESCE(NULLIF(%s, ''), phone), golden_id = %s WHERE id = %s",
             old_rows,
         )
         _temp_table(
@@ -306,8 +317,8 @@ def write_golden(con: duckdb.DuckDBPyConnection, *, thresholds: Thresholds) -> W
             "ON CONFLICT DO NOTHING",
             [(left, right, p, region, now) for left, right, p, region in reviews],
         )
-        new_ids = [(row[0],) for row in new_rows]
-        _enrol_new_people(new_ids)
+        if enrol_new:
+            _enrol_new_people([(row[0],) for row in new_rows])
         _drop("gov_touched")
     written.persons_created = len(new_rows)
     written.persons_linked = len(old_rows)

@@ -109,8 +109,17 @@ _DUCK_TYPES = {
 ITEM_VALUE_SQL: dict[str, str] = {
     "name": "name",
     "id_number": "CASE WHEN id_valid THEN id_number END",
-    "birth_date": "birth_date",
-    "gender": "CAST(gender AS VARCHAR)",
+    # A valid ID number states the birth date and gender (GB 11643): it wins over the
+    # record's own, possibly mistyped, fields (the import flagged such rows).
+    "birth_date": (
+        "CASE WHEN id_valid AND id_number IS NOT NULL THEN substr(id_number, 7, 4) || '-' "
+        "|| substr(id_number, 11, 2) || '-' || substr(id_number, 13, 2) ELSE birth_date END"
+    ),
+    "gender": (
+        "CASE WHEN id_valid AND id_number IS NOT NULL "
+        "THEN CAST(2 - CAST(substr(id_number, 17, 1) AS INTEGER) % 2 AS VARCHAR) "
+        "ELSE CAST(gender AS VARCHAR) END"
+    ),
     "ethnicity": "ethnicity",
     "school": "CAST(school_id AS VARCHAR)",
     "grade": "CAST(grade AS VARCHAR)",
@@ -540,6 +549,47 @@ def _existing_people_by_id(con: duckdb.DuckDBPyConnection) -> None:
             arrow_insert(con, "known_ids", ["id_number", "person_id"], cursor.fetchall())
 
 
+def _roster_people(con: duckdb.DuckDBPyConnection) -> None:
+    """Roster persons (an enrolment or post at the school) with the same name and birth
+    date as a new record without a valid ID: only where exactly one person fits."""
+    con.execute(
+        "CREATE OR REPLACE TABLE roster (name VARCHAR, birth_date VARCHAR, school_id BIGINT, "
+        "person_id BIGINT)"
+    )
+    wanted = con.execute(
+        "SELECT DISTINCT name, birth_date, school_id FROM recs WHERE person_id IS NULL "
+        "AND NOT coalesce(id_valid, false) AND name IS NOT NULL AND birth_date IS NOT NULL "
+        "AND school_id IS NOT NULL"
+    ).fetchall()
+    keys = {(n, b, sc) for n, b, sc in wanted}
+    names = sorted({n for n, _b, _sc in wanted})
+    found: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(names), 5_000):
+            chunk = names[start : start + 5_000]
+            marks = ", ".join(["%s"] * len(chunk))
+            for table, status in (
+                ("people_student", "status = 'enrolled'"),
+                ("people_teacher", "active"),
+            ):
+                cursor.execute(
+                    f"SELECT p.name, p.birth_date, x.school_id, p.id FROM people_person p "
+                    f"JOIN {table} x ON x.person_id = p.id WHERE x.{status} "
+                    f"AND p.name IN ({marks})",
+                    chunk,
+                )
+                for name, birth, school_id, person_id in cursor.fetchall():
+                    key = (name, birth.isoformat() if birth else None, school_id)
+                    if key in keys:
+                        found.append((*key, person_id))
+    arrow_insert(con, "roster", ["name", "birth_date", "school_id", "person_id"], found)
+    con.execute(
+        "DELETE FROM roster WHERE (name, birth_date, school_id) IN ("
+        "SELECT name, birth_date, school_id FROM roster GROUP BY ALL "
+        "HAVING count(DISTINCT person_id) > 1)"
+    )
+
+
 def _assign_people(con: duckdb.DuckDBPyConnection, *, next_person_id: int) -> None:
     """cluster → person: its existing person, else the holder of its valid ID, else new."""
     con.execute(
@@ -563,11 +613,18 @@ def _assign_people(con: duckdb.DuckDBPyConnection, *, next_person_id: int) -> No
             FROM members m JOIN known_ids k ON k.id_number = m.id_number AND m.id_valid
             GROUP BY m.cluster_id
         ),
+        by_roster AS (
+            SELECT m.cluster_id, min(ro.person_id) AS person_id
+            FROM members m JOIN roster ro
+              ON ro.name = m.name AND ro.birth_date = m.birth_date AND ro.school_id = m.school_id
+            GROUP BY m.cluster_id
+        ),
         ids AS (SELECT DISTINCT cluster_id FROM clusters)
         SELECT ids.cluster_id,
-               coalesce(e.person_id, b.person_id) AS person_id,
+               coalesce(e.person_id, b.person_id, ro.person_id) AS person_id,
                coalesce(e.persons, 0) AS persons_before
         FROM ids LEFT JOIN existing e USING (cluster_id) LEFT JOIN by_id b USING (cluster_id)
+        LEFT JOIN by_roster ro USING (cluster_id)
         """
     )
     # Two clusters may not claim the same existing person (a steward split them):
@@ -648,6 +705,7 @@ def resolve(
     full: bool = False,
     actor: Any = None,
     progress: Progress | None = None,
+    enrol_new: bool = True,
 ) -> ResolutionRun:
     """Resolve identities and write the golden records; returns the run's figures.
 
@@ -707,6 +765,7 @@ def resolve(
                 "WHERE r.is_new)"
             )
         _existing_people_by_id(con)
+        _roster_people(con)
         with connection.cursor() as cursor:
             cursor.execute("SELECT coalesce(max(id), 0) FROM people_person")
             next_id = int(cursor.fetchone()[0]) + 1
@@ -716,7 +775,7 @@ def resolve(
         say("write", 0, 1)
         from eduplus.governance.golden import write_golden
 
-        written = write_golden(con, thresholds=thresholds)
+        written = write_golden(con, thresholds=thresholds, enrol_new=enrol_new)
         figures.persons_created = written.persons_created
         figures.persons_linked = written.persons_linked
         figures.review_items = written.review_items
