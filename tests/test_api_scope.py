@@ -66,6 +66,9 @@ API_ACTIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/data/lineage/events"): Action.DATA_VIEW,
     ("GET", "/api/data/shares"): Action.SHARE_REQUEST,
     ("GET", "/api/data/shares/{share_pk}"): Action.SHARE_REQUEST,
+    ("GET", "/api/resources/search"): Action.RESOURCE_VIEW,
+    ("GET", "/api/resources/items/{resource_pk}"): Action.RESOURCE_VIEW,
+    ("GET", "/api/resources/catalog"): Action.RESOURCE_VIEW,
 }
 # The data-sharing API answers bearer tokens of approved requests, never a session:
 # src/eduplus/governance/tests/test_share_api.py tests it; here only anonymous calls (401).

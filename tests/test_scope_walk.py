@@ -42,6 +42,7 @@ from django.urls.resolvers import RoutePattern
 from eduplus.core.models import AuditEntry
 from eduplus.core.roles import ROLE_ACTIONS, Action
 from eduplus.governance.tests.sharing_fixtures import county_share_request
+from eduplus.resources.tests.factories import public_resource, resource_objects
 from eduplus.testing import factories as f
 
 # --------------------------------------------------------------------------- routes
@@ -158,6 +159,12 @@ KWARGS: dict[str, Callable[[Any, Any], list[tuple[str, Any]]]] = {
     "dataset_code": lambda w, c: [("global", f.catalog_dataset_code())],
     # A sharing request belongs to the region it asks for (the county's officer's).
     "share_pk": lambda w, c: [("region.county", county_share_request(c).pk)],
+    # Resources: a county teacher's resource under review is seen like the teacher; a
+    # published one elsewhere by every role that views resources ("global").
+    "resource_pk": lambda w, c: [
+        ("teacher", resource_objects(c)["submitted"].pk),
+        ("global", public_resource().pk),
+    ],
 }
 # A value of the same shape that names nothing at all.
 MISSING_VALUE: dict[str, Any] = {
@@ -181,6 +188,7 @@ MISSING_VALUE: dict[str, Any] = {
     "rule_pk": 999999999,
     "dataset_code": "batch:999999999",
     "share_pk": 999999999,
+    "resource_pk": 999999999,
 }
 # Actions a view checks beyond its require_action (decorators cannot show them).
 EXTRA_ACTIONS: dict[str, tuple[str, ...]] = {

@@ -11,6 +11,7 @@ from eduplus.monitoring.api import router as monitoring_router
 from eduplus.people.api import router as people_router
 from eduplus.regions.api import router as regions_router
 from eduplus.reporting.api import router as reporting_router
+from eduplus.resources.api import router as resources_router
 from eduplus.schools.api import router as schools_router
 
 api = NinjaAPI(
@@ -28,5 +29,6 @@ api.add_router("/monitoring", monitoring_router)
 api.add_router("/reports", reporting_router)
 api.add_router("/inspections", inspections_router)
 api.add_router("/data", governance_router)
+api.add_router("/resources", resources_router)
 # Token holders of approved sharing requests: bearer auth of its own (not the session).
 api.add_router("/share", share_router)

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "eduplus.monitoring",
     "eduplus.reporting",
     "eduplus.inspections",
+    "eduplus.resources",
     "eduplus.governance",
     "django_tasks",
     "django_tasks_db",

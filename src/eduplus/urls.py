@@ -15,6 +15,7 @@ urlpatterns = [
     path("reports/", include("eduplus.reporting.urls")),
     path("inspections/", include("eduplus.inspections.urls")),
     path("data/", include("eduplus.governance.urls")),
+    path("resources/", include("eduplus.resources.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", api.urls),
 ]

@@ -24,6 +24,7 @@ NAV: list[tuple[str, Any, str | tuple[str, ...] | None]] = [
         (Action.REPORT_DESIGN, Action.REPORT_FILL, Action.REPORT_REVIEW),
     ),
     ("inspections:home", pgettext_lazy("nav", "双随机检查"), Action.INSPECTION_MANAGE),
+    ("resources:search", pgettext_lazy("nav", "资源"), Action.RESOURCE_VIEW),
     (
         "governance:home",
         pgettext_lazy("nav", "数据治理"),

@@ -70,6 +70,12 @@ class Action:
     DATA_STEWARD = "data.steward"  # sources, authorities, resolution, match review
     SHARE_REQUEST = "share.request"
     SHARE_REVIEW = "share.review"
+    # Digital resources (数字教育资源).
+    RESOURCE_VIEW = "resource.view"  # search, the catalog, published resources
+    RESOURCE_UPLOAD = "resource.upload"  # teachers and school administrators
+    RESOURCE_REVIEW_SCHOOL = "resource.review_school"  # 学校审核
+    RESOURCE_REVIEW_COUNTY = "resource.review_county"  # 县级审核 (三审) and publication
+    RESOURCE_WITHDRAW = "resource.withdraw"  # 下架
 
 
 _OFFICER = {
@@ -88,13 +94,16 @@ _OFFICER = {
     Action.INSPECTION_MANAGE,
     Action.DATA_VIEW,
     Action.SHARE_REQUEST,
+    Action.RESOURCE_VIEW,
+    Action.RESOURCE_WITHDRAW,
 }
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     # Indicator definitions and policy targets are set once for the province.
     Role.PROVINCE_OFFICER: frozenset(_OFFICER | {Action.INDICATOR_MANAGE}),
-    Role.CITY_OFFICER: frozenset(_OFFICER),
-    Role.COUNTY_OFFICER: frozenset(_OFFICER),
+    # County review is the county's; a city officer reviews its directly run schools.
+    Role.CITY_OFFICER: frozenset(_OFFICER | {Action.RESOURCE_REVIEW_COUNTY}),
+    Role.COUNTY_OFFICER: frozenset(_OFFICER | {Action.RESOURCE_REVIEW_COUNTY}),
     Role.SCHOOL_ADMIN: frozenset(
         {
             Action.SCHOOL_VIEW,
@@ -108,11 +117,36 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.MONITORING_VIEW,
             Action.FACTS_EDIT,
             Action.REPORT_FILL,
+            Action.RESOURCE_VIEW,
+            Action.RESOURCE_UPLOAD,
+            Action.RESOURCE_REVIEW_SCHOOL,
         }
     ),
-    Role.TEACHER: frozenset({Action.SCHOOL_VIEW, Action.PERSON_VIEW, Action.STAFF_VIEW}),
-    Role.STUDENT: frozenset({Action.SCHOOL_VIEW, Action.PERSON_VIEW, Action.PERSON_VIEW_ID_NUMBER}),
-    Role.PARENT: frozenset({Action.SCHOOL_VIEW, Action.PERSON_VIEW, Action.PERSON_VIEW_ID_NUMBER}),
+    Role.TEACHER: frozenset(
+        {
+            Action.SCHOOL_VIEW,
+            Action.PERSON_VIEW,
+            Action.STAFF_VIEW,
+            Action.RESOURCE_VIEW,
+            Action.RESOURCE_UPLOAD,
+        }
+    ),
+    Role.STUDENT: frozenset(
+        {
+            Action.SCHOOL_VIEW,
+            Action.PERSON_VIEW,
+            Action.PERSON_VIEW_ID_NUMBER,
+            Action.RESOURCE_VIEW,
+        }
+    ),
+    Role.PARENT: frozenset(
+        {
+            Action.SCHOOL_VIEW,
+            Action.PERSON_VIEW,
+            Action.PERSON_VIEW_ID_NUMBER,
+            Action.RESOURCE_VIEW,
+        }
+    ),
     Role.SYSTEM_ADMIN: frozenset(
         {
             Action.REGION_VIEW,
