@@ -769,6 +769,25 @@ def _copy_report_rows(con: duckdb.DuckDBPyConnection, headers: list[str], body: 
     )
 
 
+def _file_header_order(batch: ImportBatch) -> list[str]:
+    """The header row of the stored upload, in file order (a JSON column on PostgreSQL
+    keeps no key order, so the mapping alone cannot give it)."""
+    wanted = {h for h in (batch.mapping or {}) if h}
+    if not batch.stored_path or not wanted or not Path(batch.stored_path).is_file():
+        return []
+    from eduplus.core.tabular import TabularError, read_rows
+
+    try:
+        for n, row in enumerate(read_rows(batch.stored_path, filename=batch.file_name)):
+            if wanted <= set(row.cells):
+                return [c for c in row.cells if c]
+            if n > 20:
+                break
+    except TabularError:
+        return []
+    return []
+
+
 def error_report_file(batch: ImportBatch) -> Path:
     """The batch's error report, written again from its stored rows when the file is
     gone (or the batch predates it): every rejected or suspicious row."""
@@ -782,7 +801,7 @@ def error_report_file(batch: ImportBatch) -> Path:
         .order_by("row_number")
         .values_list("row_number", "status", "reasons", "raw")
     )
-    headers: list[str] = [h for h in (batch.mapping or {}) if h]
+    headers: list[str] = _file_header_order(batch) or [h for h in (batch.mapping or {}) if h]
     body: list[tuple[int, str, list[str], dict[str, Any]]] = []
     for number, status, reasons, raw in rows.iterator(chunk_size=5000):
         raw = raw if isinstance(raw, dict) else {}
