@@ -19,11 +19,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from eduplus.governance.models import PROVENANCE_ITEMS
+from eduplus.governance.resolution import ITEM_VALUE_SQL, Thresholds, arrow_insert
 
 if TYPE_CHECKING:
     import duckdb
 
-    from eduplus.governance.resolution import Thresholds
 
 CHUNK = 50_000
 
@@ -147,12 +147,6 @@ def _taken_id_numbers(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def arrow_insert(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: Any) -> None:
-    from eduplus.governance.resolution import arrow_insert as insert
-
-    insert(con, table, columns, list(rows))
-
-
 def write_golden(
     con: duckdb.DuckDBPyConnection, *, thresholds: Thresholds, enrol_new: bool = True
 ) -> Written:
@@ -209,8 +203,6 @@ def write_golden(
         """
     ).fetchall()
     conflict_parts = []
-    from eduplus.governance.resolution import ITEM_VALUE_SQL
-
     for item in PROVENANCE_ITEMS:
         expr = ITEM_VALUE_SQL[item]
         conflict_parts.append(

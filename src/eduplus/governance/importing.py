@@ -65,6 +65,7 @@ from eduplus.governance.models import (
     SourceSystem,
 )
 from eduplus.governance.models.records import LIVE_BATCH_STATUSES
+from eduplus.governance.resolution import columnar_path
 from eduplus.regions.models import Region
 
 logger = logging.getLogger(__name__)
@@ -104,11 +105,6 @@ def governance_dir(*parts: str) -> Path:
     path = Path(settings.GOVERNANCE_DIR).joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def columnar_path(batch_id: int) -> Path:
-    """Where the batch's normalised records are kept as Parquet (read by resolution)."""
-    return Path(settings.GOVERNANCE_DIR) / "columnar" / f"batch-{batch_id}.parquet"
 
 
 def error_report_path(batch_id: int) -> Path:

@@ -301,6 +301,17 @@ def columnar_path(batch_id: int) -> Path:
     return Path(settings.GOVERNANCE_DIR) / "columnar" / f"batch-{batch_id}.parquet"
 
 
+def _prepare_records(con: duckdb.DuckDBPyConnection) -> int:
+    """Ready ``recs`` for comparison, however it was loaded; returns its row count."""
+    # Splink compares text; empty strings are missing values, not agreements.
+    for column in ("name", "id_number", "birth_date", "school_code", "phone", "guardian_phone"):
+        con.execute(f'UPDATE recs SET "{column}" = NULL WHERE "{column}" = \'\'')
+    # One phone to compare: a teacher's own, a student's guardian's.
+    con.execute("ALTER TABLE recs ADD COLUMN contact_phone VARCHAR")
+    con.execute("UPDATE recs SET contact_phone = coalesce(phone, guardian_phone)")
+    return int(con.execute("SELECT count(*) FROM recs").fetchall()[0][0])
+
+
 def _load_records(con: duckdb.DuckDBPyConnection) -> int:
     """Fill DuckDB table ``recs`` with the usable records of every done batch."""
     columns = ", ".join(f'"{c}" {_DUCK_TYPES.get(c, "VARCHAR")}' for c in RECORD_COLUMNS)
@@ -320,13 +331,7 @@ def _load_records(con: duckdb.DuckDBPyConnection) -> int:
                     for row in rows
                 ],
             )
-    # Splink compares text; empty strings are missing values, not agreements.
-    for column in ("name", "id_number", "birth_date", "school_code", "phone", "guardian_phone"):
-        con.execute(f'UPDATE recs SET "{column}" = NULL WHERE "{column}" = \'\'')
-    # One phone to compare: a teacher's own, a student's guardian's.
-    con.execute("ALTER TABLE recs ADD COLUMN contact_phone VARCHAR")
-    con.execute("UPDATE recs SET contact_phone = coalesce(phone, guardian_phone)")
-    return int(con.execute("SELECT count(*) FROM recs").fetchall()[0][0])
+    return _prepare_records(con)
 
 
 def _load_records_fast(con: duckdb.DuckDBPyConnection) -> int:
@@ -363,12 +368,7 @@ def _load_records_fast(con: duckdb.DuckDBPyConnection) -> int:
         "UPDATE recs SET person_id = links.person_id FROM links "
         "WHERE recs.unique_id = links.unique_id"
     )
-    for column in ("name", "id_number", "birth_date", "school_code", "phone", "guardian_phone"):
-        con.execute(f'UPDATE recs SET "{column}" = NULL WHERE "{column}" = \'\'')
-    # One phone to compare: a teacher's own, a student's guardian's.
-    con.execute("ALTER TABLE recs ADD COLUMN contact_phone VARCHAR")
-    con.execute("UPDATE recs SET contact_phone = coalesce(phone, guardian_phone)")
-    return int(con.execute("SELECT count(*) FROM recs").fetchall()[0][0])
+    return _prepare_records(con)
 
 
 # ------------------------------------------------------------------- predict, cluster

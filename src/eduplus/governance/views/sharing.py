@@ -349,19 +349,7 @@ def share_detail(request: HttpRequest, share_pk: int) -> HttpResponse:
 @require_action(Action.SHARE_REQUEST)
 def share_withdraw(request: HttpRequest, share_pk: int) -> HttpResponse:
     """The requester ends their own approved request (for example a leaked token)."""
-    share_request = _share(request, share_pk)
-    try:
-        sharing.share_request_revoke(
-            share_request=share_request,
-            actor=request.user,
-            note=request.POST.get("note", "")[:5000],
-            request=request,
-        )
-    except ValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, _("授权已撤销，该申请的令牌立即失效"))
-    return redirect("governance:share_detail", share_pk=share_request.pk)
+    return _revoke(request, share_pk, back="governance:share_detail")
 
 
 # ------------------------------------------------------------------ steward
@@ -451,6 +439,10 @@ def share_reject(request: HttpRequest, share_pk: int) -> HttpResponse:
 @require_POST
 @require_action(Action.SHARE_REVIEW)
 def share_revoke(request: HttpRequest, share_pk: int) -> HttpResponse:
+    return _revoke(request, share_pk, back="governance:share_review")
+
+
+def _revoke(request: HttpRequest, share_pk: int, *, back: str) -> HttpResponse:
     share_request = _share(request, share_pk)
     try:
         sharing.share_request_revoke(
@@ -463,7 +455,7 @@ def share_revoke(request: HttpRequest, share_pk: int) -> HttpResponse:
         _flash(request, exc)
     else:
         messages.success(request, _("授权已撤销，该申请的令牌立即失效"))
-    return redirect("governance:share_review", share_pk=share_request.pk)
+    return redirect(back, share_pk=share_request.pk)
 
 
 urlpatterns: list[URLPattern] = [
