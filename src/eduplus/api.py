@@ -3,16 +3,19 @@
 from ninja import NinjaAPI
 
 from eduplus.accounts.api import router as accounts_router
+from eduplus.aggregation.api import router as aggregation_router
 from eduplus.core.api import session_auth
 from eduplus.governance.api import router as governance_router
 from eduplus.governance.share_api import router as share_router
 from eduplus.inspections.api import router as inspections_router
+from eduplus.lessons.api import router as lessons_router
 from eduplus.monitoring.api import router as monitoring_router
 from eduplus.people.api import router as people_router
 from eduplus.regions.api import router as regions_router
 from eduplus.reporting.api import router as reporting_router
 from eduplus.resources.api import router as resources_router
 from eduplus.schools.api import router as schools_router
+from eduplus.spaces.api import router as spaces_router
 
 api = NinjaAPI(
     title="EduPlus API",
@@ -30,5 +33,8 @@ api.add_router("/reports", reporting_router)
 api.add_router("/inspections", inspections_router)
 api.add_router("/data", governance_router)
 api.add_router("/resources", resources_router)
+api.add_router("/spaces", spaces_router)
+api.add_router("/lessons", lessons_router)
+api.add_router("/aggregation", aggregation_router)
 # Token holders of approved sharing requests: bearer auth of its own (not the session).
 api.add_router("/share", share_router)

@@ -16,6 +16,9 @@ urlpatterns = [
     path("inspections/", include("eduplus.inspections.urls")),
     path("data/", include("eduplus.governance.urls")),
     path("resources/", include("eduplus.resources.urls")),
+    path("spaces/", include("eduplus.spaces.urls")),
+    path("lessons/", include("eduplus.lessons.urls")),
+    path("aggregation/", include("eduplus.aggregation.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", api.urls),
 ]

@@ -76,6 +76,15 @@ class Action:
     RESOURCE_REVIEW_SCHOOL = "resource.review_school"  # 学校审核
     RESOURCE_REVIEW_COUNTY = "resource.review_county"  # 县级审核 (三审) and publication
     RESOURCE_WITHDRAW = "resource.withdraw"  # 下架
+    RESOURCE_RATE = "resource.rate"  # rate, comment, favourite, complain
+    RESOURCE_MODERATE = "resource.moderate"  # review comments, handle complaints
+    RESOURCE_HARVEST = "resource.harvest"  # aggregation: feed sources and harvest runs
+    # 一师一优课 and 精品 selection: organising activities and expert panels.
+    LESSON_SUBMIT = "lesson.submit"
+    LESSON_ORGANIZE = "lesson.organize"
+    # Learning spaces (一人一空间): one's own space, teaching-research groups (网络教研).
+    SPACE_USE = "space.use"
+    TEACHING_GROUP = "space.teaching_group"
 
 
 _OFFICER = {
@@ -96,11 +105,15 @@ _OFFICER = {
     Action.SHARE_REQUEST,
     Action.RESOURCE_VIEW,
     Action.RESOURCE_WITHDRAW,
+    Action.RESOURCE_MODERATE,
+    Action.LESSON_ORGANIZE,
 }
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     # Indicator definitions and policy targets are set once for the province.
-    Role.PROVINCE_OFFICER: frozenset(_OFFICER | {Action.INDICATOR_MANAGE}),
+    Role.PROVINCE_OFFICER: frozenset(
+        _OFFICER | {Action.INDICATOR_MANAGE, Action.RESOURCE_HARVEST}
+    ),
     # County review is the county's; a city officer reviews its directly run schools.
     Role.CITY_OFFICER: frozenset(_OFFICER | {Action.RESOURCE_REVIEW_COUNTY}),
     Role.COUNTY_OFFICER: frozenset(_OFFICER | {Action.RESOURCE_REVIEW_COUNTY}),
@@ -120,6 +133,10 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.RESOURCE_VIEW,
             Action.RESOURCE_UPLOAD,
             Action.RESOURCE_REVIEW_SCHOOL,
+            Action.RESOURCE_RATE,
+            Action.RESOURCE_MODERATE,
+            Action.LESSON_ORGANIZE,
+            Action.SPACE_USE,
         }
     ),
     Role.TEACHER: frozenset(
@@ -129,6 +146,10 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.STAFF_VIEW,
             Action.RESOURCE_VIEW,
             Action.RESOURCE_UPLOAD,
+            Action.RESOURCE_RATE,
+            Action.LESSON_SUBMIT,
+            Action.SPACE_USE,
+            Action.TEACHING_GROUP,
         }
     ),
     Role.STUDENT: frozenset(
@@ -137,6 +158,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.PERSON_VIEW,
             Action.PERSON_VIEW_ID_NUMBER,
             Action.RESOURCE_VIEW,
+            Action.RESOURCE_RATE,
+            Action.SPACE_USE,
         }
     ),
     Role.PARENT: frozenset(
