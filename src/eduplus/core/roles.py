@@ -111,9 +111,7 @@ _OFFICER = {
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     # Indicator definitions and policy targets are set once for the province.
-    Role.PROVINCE_OFFICER: frozenset(
-        _OFFICER | {Action.INDICATOR_MANAGE, Action.RESOURCE_HARVEST}
-    ),
+    Role.PROVINCE_OFFICER: frozenset(_OFFICER | {Action.INDICATOR_MANAGE, Action.RESOURCE_HARVEST}),
     # County review is the county's; a city officer reviews its directly run schools.
     Role.CITY_OFFICER: frozenset(_OFFICER | {Action.RESOURCE_REVIEW_COUNTY}),
     Role.COUNTY_OFFICER: frozenset(_OFFICER | {Action.RESOURCE_REVIEW_COUNTY}),

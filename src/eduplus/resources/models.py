@@ -209,6 +209,15 @@ class ResourceQuerySet(ScopedQuerySet["Resource"]):
         return self.filter(scope.q_for(Resource.scope_fields))
 
 
+class FeaturedLevel(models.TextChoices):
+    """精品 resources, selected by expert scoring at a level (``eduplus.lessons``)."""
+
+    NONE = "", _("未评选")
+    COUNTY = "county", _("县级精品")
+    CITY = "city", _("市级精品")
+    PROVINCE = "province", _("省级精品")
+
+
 class Resource(models.Model):
     """One digital resource (数字资源)."""
 
@@ -276,6 +285,10 @@ class Resource(models.Model):
     quality = models.PositiveSmallIntegerField(_("质量评级"), default=3)
     download_count = models.PositiveIntegerField(_("下载次数"), default=0)
     rank = models.PositiveSmallIntegerField(_("排序分"), default=300)
+    featured_level = models.CharField(
+        _("精品级别"), max_length=16, choices=FeaturedLevel.choices, default="", blank=True
+    )
+    featured_at = models.DateTimeField(_("评为精品时间"), null=True, blank=True)
     # Where the resource's document sits in the full-text index (search.IndexKey), set
     # by the services while it is published. A database trigger drops the document when
     # the row is deleted (migration 0002), so no deletion leaves a stale document behind.
@@ -365,6 +378,7 @@ class EventKind(models.TextChoices):
     PUBLISHED = "published", _("县级审核通过并发布")
     COUNTY_RETURNED = "county_returned", _("县级审核退回")
     WITHDRAWN = "withdrawn", _("下架")
+    FEATURED = "featured", _("评为精品")
 
 
 class ReviewCheck(models.TextChoices):

@@ -38,6 +38,7 @@ from eduplus.resources.models import (
     RESUBMITTABLE,
     CatalogNode,
     EventKind,
+    FeaturedLevel,
     Licence,
     Resource,
     ResourceEvent,
@@ -516,6 +517,33 @@ def resource_withdraw(
     facets_changed()
     _event(resource, EventKind.WITHDRAWN, actor, reason=reason)
     _audit(actor, "resource.withdraw", resource, request, reason=reason)
+    return resource
+
+
+# ------------------------------------------------------------------------ 精品
+
+
+@transaction.atomic
+def resource_set_featured(
+    *,
+    actor: Any,
+    resource: Resource,
+    level: str,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> Resource:
+    """Mark a published resource 精品 at ``level`` (a ``FeaturedLevel``), or clear it with
+    ``level=""``. Called by the expert selection of ``eduplus.lessons``; audited."""
+    resource = _locked(resource)
+    if level not in FeaturedLevel.values:
+        raise ValidationError(_("未知的精品级别"))
+    if level and resource.status != ResourceStatus.PUBLISHED:
+        raise ValidationError(_("只有已发布的资源可以评为精品"))
+    resource.featured_level = level
+    resource.featured_at = timezone.now() if level else None
+    resource.save(update_fields=["featured_level", "featured_at", "updated_at"])
+    _event(resource, EventKind.FEATURED, actor, reason=reason)
+    _audit(actor, "resource.feature", resource, request, level=level, reason=reason)
     return resource
 
 
