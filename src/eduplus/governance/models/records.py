@@ -116,8 +116,14 @@ class RecordStatus(models.TextChoices):
 class SourceRecord(models.Model):
     """One data row of a batch, normalised; rejected rows are kept with their reasons."""
 
+    # No index of their own for batch, region and person: the composite indexes below
+    # lead with them (each index costs every imported row a B-tree insert).
     batch = models.ForeignKey(
-        ImportBatch, verbose_name=_("批次"), on_delete=models.CASCADE, related_name="records"
+        ImportBatch,
+        verbose_name=_("批次"),
+        on_delete=models.CASCADE,
+        related_name="records",
+        db_index=False,
     )
     source = models.ForeignKey(
         SourceSystem, verbose_name=_("来源系统"), on_delete=models.PROTECT, related_name="+"
@@ -141,7 +147,7 @@ class SourceRecord(models.Model):
         School, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     region = models.ForeignKey(
-        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     grade = models.PositiveSmallIntegerField(_("年级"), null=True, blank=True)
     class_name = models.CharField(_("班级"), max_length=32, blank=True)
@@ -160,6 +166,7 @@ class SourceRecord(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="source_records",
+        db_index=False,
     )
     match_probability = models.FloatField(_("匹配概率"), null=True, blank=True)
 
