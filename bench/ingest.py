@@ -333,6 +333,9 @@ def main() -> None:
         f"conflicts {run.conflicts:,}; Splink inside {run.splink_seconds:.1f}s, "
         f"run total {run.total_seconds:.1f}s"
     )
+    step_seconds = getattr(run, "step_seconds", {})
+    if step_seconds:
+        print("  resolve steps: " + ", ".join(f"{k} {v:.1f}s" for k, v in step_seconds.items()))
 
     # Export.
     links_csv = work / "links.csv"

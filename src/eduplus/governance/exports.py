@@ -13,6 +13,8 @@ from pathlib import Path
 
 from django.db import connection
 
+from eduplus.governance.bulk import sqlite_big_cache
+
 LINK_COLUMNS = ["source", "record_key", "person_id"]
 PERSON_COLUMNS = [
     "person_id",
@@ -52,14 +54,20 @@ _PERSONS_SQL = (
     "FROM governance_goldenrecord g "
     "JOIN people_person p ON p.id = g.person_id "
     "LEFT JOIN schools_school sc ON sc.id = g.school_id "
-    "ORDER BY p.golden_id"
+    # In the golden table's own order: sequential reads, where the order of the
+    # golden identifier made every row a random lookup (2 million people: 125 s).
+    "ORDER BY g.person_id"
 )
 
 
 def _write(path: Path, header: list[str], sql: str) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    with path.open("w", encoding="utf-8-sig", newline="") as fh, connection.cursor() as cursor:
+    with (
+        path.open("w", encoding="utf-8-sig", newline="") as fh,
+        sqlite_big_cache(),
+        connection.cursor() as cursor,
+    ):
         writer = csv.writer(fh)
         writer.writerow(header)
         cursor.execute(sql)

@@ -11,13 +11,16 @@ post for new people, so that the foundation's rosters are the golden records.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from eduplus.governance.bulk import sqlite_bulk
 from eduplus.governance.models import PROVENANCE_ITEMS
 from eduplus.governance.resolution import ITEM_VALUE_SQL, Thresholds, arrow_insert
 
@@ -34,6 +37,16 @@ class Written:
     persons_linked: int = 0
     review_items: int = 0
     conflicts: int = 0
+    # Seconds per step, for the benchmark's breakdown.
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
 
 
 def _chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -151,6 +164,7 @@ def write_golden(
     con: duckdb.DuckDBPyConnection, *, thresholds: Thresholds, enrol_new: bool = True
 ) -> Written:
     written = Written()
+    prepare_started = time.perf_counter()
     now = timezone.now()
     _existing_people(con)
     _taken_id_numbers(con)
@@ -245,73 +259,98 @@ def write_golden(
     ).fetchall()
     person_ids = [row[0] for row in people]
 
-    with transaction.atomic():
-        _executemany(
-            "INSERT INTO people_person (id, name, id_number, gender, birth_date, ethnicity, "
-            "phone, golden_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            new_rows,
-        )
-        if connection.vendor == "postgresql" and new_rows:
+    person_columns = {"name", "id_number", "gender", "birth_date", "ethnicity", "phone"}
+    writes: dict[str, tuple[int, set[str] | None]] = {
+        "people_person": (
+            len(new_rows) + len(old_rows),
+            None if new_rows else person_columns | {"golden_id"},
+        ),
+        "governance_sourcerecord": (len(links), {"person_id", "match_probability"}),
+        "governance_goldenrecord": (len(golden_rows), None),
+        "governance_valueconflict": (len(conflicts), None),
+    }
+    if enrol_new:
+        writes["people_student"] = (len(new_rows), None)
+        writes["people_teacher"] = (len(new_rows), None)
+
+    written.timings["prepare"] = time.perf_counter() - prepare_started
+    write_started = time.perf_counter()
+    with transaction.atomic(), sqlite_bulk(writes):
+        with written.step("persons"):
+            _executemany(
+                "INSERT INTO people_person (id, name, id_number, gender, birth_date, "
+                "ethnicity, phone, golden_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                new_rows,
+            )
+            if connection.vendor == "postgresql" and new_rows:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT setval(pg_get_serial_sequence('people_person', 'id'), "
+                        "(SELECT max(id) FROM people_person))"
+                    )
+            _executemany(
+                # A value the sources do not give keeps what the person already has.
+                "UPDATE people_person SET name = COALESCE(NULLIF(%s, ''), name), "
+                "id_number = COALESCE(%s, id_number), gender = COALESCE(%s, gender), "
+                "birth_date = COALESCE(%s, birth_date), ethnicity = COALESCE(NULLIF(%s, ''), "
+                "ethnicity), phone = COALESCE(NULLIF(%s, ''), phone), golden_id = %s "
+                "WHERE id = %s",
+                old_rows,
+            )
+        with written.step("links"):
+            _temp_table(
+                "gov_links",
+                "record_id BIGINT PRIMARY KEY, person_id BIGINT, p DOUBLE PRECISION",
+                sorted(links),
+            )
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT setval(pg_get_serial_sequence('people_person', 'id'), "
-                    "(SELECT max(id) FROM people_person))"
+                    "UPDATE governance_sourcerecord SET person_id = gov_links.person_id, "
+                    "match_probability = gov_links.p FROM gov_links "
+                    "WHERE governance_sourcerecord.id = gov_links.record_id"
                 )
-        _executemany(
-            # A value the sources do not give keeps what the person already has.
-            "UPDATE people_person SET name = COALESCE(NULLIF(%s, ''), name), "
-            "id_number = COALESCE(%s, id_number), gender = COALESCE(%s, gender), "
-            "birth_date = COALESCE(%s, birth_date), ethnicity = COALESCE(NULLIF(%s, ''), "
-            "ethnicity), phone = COALESCE(NULLIF(%s, ''), phone), golden_id = %s WHERE id = %s",
-            old_rows,
-        )
-        _temp_table(
-            "gov_links",
-            "record_id BIGINT PRIMARY KEY, person_id BIGINT, p DOUBLE PRECISION",
-            links,
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE governance_sourcerecord SET person_id = gov_links.person_id, "
-                "match_probability = gov_links.p FROM gov_links "
-                "WHERE governance_sourcerecord.id = gov_links.record_id"
+            _drop("gov_links")
+        with written.step("golden records"):
+            _temp_table("gov_touched", "person_id BIGINT PRIMARY KEY", [(p,) for p in person_ids])
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "DELETE FROM governance_goldenrecord WHERE person_id IN "
+                    "(SELECT person_id FROM gov_touched)"
+                )
+                cursor.execute(
+                    "DELETE FROM governance_valueconflict WHERE person_id IN "
+                    "(SELECT person_id FROM gov_touched)"
+                )
+            src_names = ", ".join(f"src_{item}" for item in PROVENANCE_ITEMS)
+            marks = ", ".join(["%s"] * (15 + len(PROVENANCE_ITEMS)))
+            _executemany(
+                "INSERT INTO governance_goldenrecord (person_id, person_type, region_id, "
+                "school_id, grade, class_name, address, guardian_phone, aid_status, "
+                "health_result, subject, title, record_count, source_count, updated_at, "
+                f"{src_names}) VALUES ({marks})",
+                [(*row[:14], now, *row[14:]) for row in golden_rows],
             )
-        _drop("gov_links")
-        _temp_table("gov_touched", "person_id BIGINT PRIMARY KEY", [(p,) for p in person_ids])
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "DELETE FROM governance_goldenrecord WHERE person_id IN "
-                "(SELECT person_id FROM gov_touched)"
+        with written.step("conflicts and reviews"):
+            _executemany(
+                'INSERT INTO governance_valueconflict (person_id, item, chosen_value, "values", '
+                "region_id, detected_at) VALUES (%s, %s, %s, %s, %s, %s)",
+                [
+                    (pid, item, (chosen or "")[:255], vals, region, now)
+                    for pid, item, chosen, vals, region in conflicts
+                ],
             )
-            cursor.execute(
-                "DELETE FROM governance_valueconflict WHERE person_id IN "
-                "(SELECT person_id FROM gov_touched)"
+            _executemany(
+                "INSERT INTO governance_matchreview (left_id, right_id, probability, status, "
+                "region_id, note, created_at) VALUES (%s, %s, %s, 'open', %s, '', %s) "
+                "ON CONFLICT DO NOTHING",
+                [(left, right, p, region, now) for left, right, p, region in reviews],
             )
-        src_names = ", ".join(f"src_{item}" for item in PROVENANCE_ITEMS)
-        marks = ", ".join(["%s"] * (15 + len(PROVENANCE_ITEMS)))
-        _executemany(
-            "INSERT INTO governance_goldenrecord (person_id, person_type, region_id, school_id, "
-            "grade, class_name, address, guardian_phone, aid_status, health_result, subject, "
-            f"title, record_count, source_count, updated_at, {src_names}) VALUES ({marks})",
-            [(*row[:14], now, *row[14:]) for row in golden_rows],
-        )
-        _executemany(
-            'INSERT INTO governance_valueconflict (person_id, item, chosen_value, "values", '
-            "region_id, detected_at) VALUES (%s, %s, %s, %s, %s, %s)",
-            [
-                (pid, item, (chosen or "")[:255], vals, region, now)
-                for pid, item, chosen, vals, region in conflicts
-            ],
-        )
-        _executemany(
-            "INSERT INTO governance_matchreview (left_id, right_id, probability, status, "
-            "region_id, note, created_at) VALUES (%s, %s, %s, 'open', %s, '', %s) "
-            "ON CONFLICT DO NOTHING",
-            [(left, right, p, region, now) for left, right, p, region in reviews],
-        )
-        if enrol_new:
-            _enrol_new_people([(row[0],) for row in new_rows])
-        _drop("gov_touched")
+        with written.step("enrolment"):
+            if enrol_new:
+                _enrol_new_people([(row[0],) for row in new_rows])
+            _drop("gov_touched")
+    steps = sum(v for k, v in written.timings.items() if k != "prepare")
+    written.timings["index rebuild and commit"] = time.perf_counter() - write_started - steps
     written.persons_created = len(new_rows)
     written.persons_linked = len(old_rows)
     written.conflicts = len(conflicts)
