@@ -660,11 +660,14 @@ def _golden_values(con: duckdb.DuckDBPyConnection, authority: dict[str, str]) ->
     for item in PROVENANCE_ITEMS:
         expr = ITEM_VALUE_SQL[item]
         auth = authority.get(item, "")
-        order = f"(source = '{auth}') DESC, batch_id DESC, unique_id DESC"
+        # The authoritative source first, then the latest batch, then the latest row:
+        # arg_max over that key is one pass, where first(… ORDER BY …) sorted every
+        # person's records once per item.
+        key = f"row(source = '{auth}', batch_id, unique_id)"
         present = f"nullif({expr}, '') IS NOT NULL"
         parts.append(
-            f"first({expr} ORDER BY {order}) FILTER (WHERE {present}) AS v_{item}, "
-            f"first(unique_id ORDER BY {order}) FILTER (WHERE {present}) AS s_{item}, "
+            f"arg_max({expr}, {key}) FILTER (WHERE {present}) AS v_{item}, "
+            f"arg_max(unique_id, {key}) FILTER (WHERE {present}) AS s_{item}, "
             f"count(DISTINCT nullif({expr}, '')) AS n_{item}"
         )
     con.execute(
@@ -674,8 +677,8 @@ def _golden_values(con: duckdb.DuckDBPyConnection, authority: dict[str, str]) ->
                count(*) AS record_count, count(DISTINCT r.source) AS source_count,
                bool_or(r.id_number IS NOT NULL) AS any_id,
                arg_max(r.region_id, r.batch_id) AS fallback_region,
-               first(r.person_type ORDER BY (r.source = '{authority.get("name", "")}') DESC,
-                     r.batch_id DESC) AS person_type,
+               arg_max(r.person_type, row(r.source = '{authority.get("name", "")}',
+                       r.batch_id, r.unique_id)) AS person_type,
                {", ".join(parts)}
         FROM clusters c
         JOIN recs r USING (unique_id)

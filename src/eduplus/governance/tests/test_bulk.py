@@ -20,7 +20,7 @@ from eduplus.governance.tests.test_resolution import (  # noqa: F401  (fixtures)
 from eduplus.people.models import Person
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db,
     pytest.mark.skipif(
         connection.vendor != "sqlite", reason="the SQLite bulk path (a no-op elsewhere)"
     ),
