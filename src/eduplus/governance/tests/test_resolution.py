@@ -7,8 +7,10 @@ import itertools
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from eduplus.core import idnumber
+from eduplus.governance import bulk
 from eduplus.governance.models import (
     GoldenRecord,
     ImportBatch,
@@ -19,6 +21,7 @@ from eduplus.governance.models import (
     ValueConflict,
 )
 from eduplus.governance.resolution import resolve
+from eduplus.governance.tests import test_bulk
 from eduplus.people.models import Person, Student
 from eduplus.testing import factories as f
 
@@ -305,3 +308,50 @@ def test_steward_merge_survives_later_runs(three_sources: dict[str, Any]) -> Non
     liu.refresh_from_db()
     wang.refresh_from_db()
     assert liu.person_id == wang.person_id
+
+
+# ------------------------------------------------------------- the big-write path
+
+
+@pytest.fixture
+def big_path(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Every write takes the big path; records the indexes each one dropped."""
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(bulk, "REBUILD_MIN_SHARE", 0.0)
+    dropped: list[list[str]] = []
+    real = bulk.sqlite_bulk
+
+    def recording(writes: Any) -> Any:
+        manager = real(writes)
+
+        class Wrapper:
+            def __enter__(self) -> list[str]:
+                names = manager.__enter__()
+                dropped.append(list(names))
+                return names
+
+            def __exit__(self, *exc: Any) -> Any:
+                return manager.__exit__(*exc)
+
+        return Wrapper()
+
+    monkeypatch.setattr("eduplus.governance.golden.sqlite_bulk", recording)
+    return dropped
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="the SQLite bulk path (a no-op elsewhere)"
+)
+def test_resolution_on_the_big_path_gives_the_same_people_and_keeps_every_index(
+    three_sources: dict[str, Any], big_path: list[list[str]]
+) -> None:
+    before = test_bulk.index_sql()
+    run = resolve()
+    assert run.status == "done" and run.persons_created == 5
+    # the indexes were really dropped during the write, and all are back, unchanged
+    assert any(name.startswith("people_person_name") for name in big_path[0])
+    assert "srcrec_person_idx" in big_path[0]
+    assert test_bulk.index_sql() == before
+    x = three_sources["xueji"]
+    assert person_of(x, 2) == person_of(x, 3)  # same answers as the normal path
+    assert person_of(x, 1).golden_id.startswith("G")
