@@ -42,6 +42,12 @@ _PARAM = re.compile(r"\{(?:[^}:]+:)?([^}]+)\}")
 
 # (method, path template) → the action the endpoint requires (None: any logged-in user).
 API_ACTIONS: dict[tuple[str, str], str | None] = {
+    ("GET", "/api/spaces/me"): Action.SPACE_USE,
+    ("GET", "/api/spaces/favourites"): Action.SPACE_USE,
+    ("POST", "/api/spaces/favourites/{resource_pk}"): Action.SPACE_USE,
+    ("DELETE", "/api/spaces/favourites/{resource_pk}"): Action.SPACE_USE,
+    ("GET", "/api/spaces/groups"): Action.TEACHING_GROUP,
+    ("GET", "/api/spaces/groups/{group_pk}/posts"): Action.TEACHING_GROUP,
     ("GET", "/api/accounts/me"): None,
     ("GET", "/api/regions/{region_code}"): Action.REGION_VIEW,
     ("GET", "/api/regions/{region_code}/children"): Action.REGION_VIEW,
@@ -69,6 +75,15 @@ API_ACTIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/resources/search"): Action.RESOURCE_VIEW,
     ("GET", "/api/resources/items/{resource_pk}"): Action.RESOURCE_VIEW,
     ("GET", "/api/resources/catalog"): Action.RESOURCE_VIEW,
+    ("GET", "/api/lessons/activities"): None,
+    ("GET", "/api/lessons/showcase"): Action.RESOURCE_VIEW,
+    ("GET", "/api/lessons/my/lessons"): Action.LESSON_SUBMIT,
+    ("GET", "/api/lessons/review/queue"): None,
+    ("POST", "/api/lessons/review/scores"): None,
+    ("POST", "/api/resources/ratings"): Action.RESOURCE_RATE,
+    ("POST", "/api/resources/comments"): Action.RESOURCE_RATE,
+    ("GET", "/api/resources/items/{resource_pk}/comments"): Action.RESOURCE_VIEW,
+    ("GET", "/api/resources/items/{resource_pk}/stats"): Action.RESOURCE_VIEW,
 }
 # The data-sharing API answers bearer tokens of approved requests, never a session:
 # src/eduplus/governance/tests/test_share_api.py tests it; here only anonymous calls (401).

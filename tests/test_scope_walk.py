@@ -39,10 +39,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 
+from eduplus.aggregation.tests.factories import walk_run, walk_source, walk_token
 from eduplus.core.models import AuditEntry
 from eduplus.core.roles import ROLE_ACTIONS, Action
 from eduplus.governance.tests.sharing_fixtures import county_share_request
-from eduplus.resources.tests.factories import public_resource, resource_objects
+from eduplus.lessons.tests.factories import lesson_objects
+from eduplus.resources.tests.factories import engagement_objects, public_resource, resource_objects
+from eduplus.spaces.tests.factories import lrs_client, teaching_group
 from eduplus.testing import factories as f
 
 # --------------------------------------------------------------------------- routes
@@ -122,6 +125,12 @@ def list_routes() -> list[Route]:
 # URL keyword → how to fill it from one county of the world: (object kind, value).
 # Register every new keyword here (and in MISSING_VALUE) to have its routes walked.
 KWARGS: dict[str, Callable[[Any, Any], list[tuple[str, Any]]]] = {
+    "source_pk": lambda w, c: [("region.province", walk_source(c).pk)],
+    "run_pk": lambda w, c: [("region.province", walk_run(c).pk)],
+    "token_pk": lambda w, c: [("region.province", walk_token(c).pk)],
+    "entry_pk": lambda w, c: [("global", public_resource().pk)],
+    "group_pk": lambda w, c: [("school", teaching_group(c).pk)],
+    "client_pk": lambda w, c: [("region.county", lrs_client(c).pk)],
     "region_code": lambda w, c: [
         ("region.county", c.code),
         ("region.city", c.code[:4]),
@@ -165,9 +174,20 @@ KWARGS: dict[str, Callable[[Any, Any], list[tuple[str, Any]]]] = {
         ("teacher", resource_objects(c)["submitted"].pk),
         ("global", public_resource().pk),
     ],
+    "comment_pk": lambda w, c: [("school", engagement_objects(c)["comment"].pk)],
+    "complaint_pk": lambda w, c: [("school", engagement_objects(c)["complaint"].pk)],
+    "activity_pk": lambda w, c: [("school", lesson_objects(c)["activity"].pk)],
+    "lesson_pk": lambda w, c: [("teacher", lesson_objects(c)["lesson"].pk)],
+    "round_pk": lambda w, c: [("region.county", lesson_objects(c)["round"].pk)],
 }
 # A value of the same shape that names nothing at all.
 MISSING_VALUE: dict[str, Any] = {
+    "source_pk": 999999999,
+    "run_pk": 999999999,
+    "token_pk": 999999999,
+    "entry_pk": 999999999,
+    "group_pk": 999999999,
+    "client_pk": 999999999,
     "region_code": "999999",
     "school_pk": 999999999,
     "student_pk": 999999999,
@@ -189,6 +209,11 @@ MISSING_VALUE: dict[str, Any] = {
     "dataset_code": "batch:999999999",
     "share_pk": 999999999,
     "resource_pk": 999999999,
+    "comment_pk": 999999999,
+    "complaint_pk": 999999999,
+    "activity_pk": 999999999,
+    "lesson_pk": 999999999,
+    "round_pk": 999999999,
 }
 # Actions a view checks beyond its require_action (decorators cannot show them).
 EXTRA_ACTIONS: dict[str, tuple[str, ...]] = {

@@ -25,6 +25,13 @@ NAV: list[tuple[str, Any, str | tuple[str, ...] | None]] = [
     ),
     ("inspections:home", pgettext_lazy("nav", "双随机检查"), Action.INSPECTION_MANAGE),
     ("resources:search", pgettext_lazy("nav", "资源"), Action.RESOURCE_VIEW),
+    ("aggregation:home", pgettext_lazy("nav", "资源汇聚"), Action.RESOURCE_HARVEST),
+    ("spaces:home", pgettext_lazy("nav", "我的空间"), Action.SPACE_USE),
+    (
+        "lessons:home",
+        pgettext_lazy("nav", "一师一优课"),
+        (Action.LESSON_SUBMIT, Action.LESSON_ORGANIZE),
+    ),
     (
         "governance:home",
         pgettext_lazy("nav", "数据治理"),

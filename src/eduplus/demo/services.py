@@ -68,7 +68,10 @@ DEMO_MODULES: tuple[str, ...] = (
     "eduplus.reporting.demo",
     "eduplus.inspections.demo",
     "eduplus.resources.demo",
+    "eduplus.lessons.demo",
+    "eduplus.spaces.demo",
     "eduplus.governance.demo",
+    "eduplus.aggregation.demo",
 )
 ALL_MODELS: tuple[type[models.Model], ...] = (Agency, School, SchoolClass, *PEOPLE_MODELS)
 

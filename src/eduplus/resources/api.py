@@ -1,18 +1,25 @@
-"""Thin JSON API of the resources module: search with facets, one resource, the catalog."""
+"""Thin JSON API of the resources module: search with facets, one resource, the catalog;
+ratings (评分), reviewed comments (评论) and a resource's usage numbers (使用统计).
+
+Writes are collection POSTs (``/ratings``, ``/comments``) naming the resource in the body;
+the resource is fetched through ``access_object`` (404 when missing or out of reach) and
+a refusal of the service answers 400 with its messages."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
+from ninja.errors import HttpError
 
 from eduplus.core.api import require
 from eduplus.core.roles import Action
 from eduplus.core.scoping import access_object
-from eduplus.resources import selectors
-from eduplus.resources.models import CatalogNode, Resource
+from eduplus.resources import selectors, services
+from eduplus.resources.models import CatalogNode, Comment, Resource
 
 router = Router(tags=["resources"])
 
@@ -37,6 +44,11 @@ class ResourceOut(Schema):
     duration_seconds: int | None
     quality: int
     download_count: int
+    view_count: int
+    rating_count: int
+    rating_average: float | None
+    comment_count: int
+    featured_level: str
     published_at: dt.datetime | None
 
     @staticmethod
@@ -117,3 +129,114 @@ def catalog_children(request: HttpRequest, parent: int | None = None) -> Any:
     """The children of a catalog node (the stages without ``parent``)."""
     require(request, Action.RESOURCE_VIEW)
     return CatalogNode.objects.filter(parent_id=parent).order_by("position", "path")
+
+
+# ------------------------------------------------------------- engagement (互动)
+
+
+def _visible_resource(request: HttpRequest, resource_pk: int) -> Resource:
+    return access_object(
+        request.user, selectors.resource_detail_queryset(), pk=resource_pk, request=request
+    )
+
+
+def _refused(exc: ValidationError) -> HttpError:
+    return HttpError(400, "；".join(str(m) for m in exc.messages))
+
+
+class RatingIn(Schema):
+    resource_id: int
+    score: int
+
+
+class RatingOut(Schema):
+    resource_id: int
+    score: int
+    rating_average: float | None
+    rating_count: int
+
+
+class CommentIn(Schema):
+    resource_id: int
+    body: str
+
+
+class CommentOut(Schema):
+    id: int
+    resource_id: int
+    author_name: str
+    body: str
+    status: str
+    status_label: str
+    reason: str
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_status_label(obj: Comment) -> str:
+        return str(obj.get_status_display())
+
+
+class DailyUsageOut(Schema):
+    day: dt.date
+    views: int
+    downloads: int
+
+
+class StatsOut(Schema):
+    resource_id: int
+    views: int
+    downloads: int
+    ratings: int
+    rating_average: float | None
+    comments: int
+    daily: list[DailyUsageOut]
+
+
+@router.post("/ratings", response=RatingOut)
+def resources_rate(request: HttpRequest, payload: RatingIn) -> dict[str, Any]:
+    """Rate a published resource 1–5 stars (评分); rating again changes the rating."""
+    require(request, Action.RESOURCE_RATE)
+    resource = _visible_resource(request, payload.resource_id)
+    try:
+        rating = services.resource_rate(
+            actor=request.user, resource=resource, score=payload.score, request=request
+        )
+    except ValidationError as exc:
+        raise _refused(exc) from None
+    resource.refresh_from_db(fields=["rating_count", "rating_sum"])
+    return {
+        "resource_id": resource.pk,
+        "score": rating.score,
+        "rating_average": resource.rating_average,
+        "rating_count": resource.rating_count,
+    }
+
+
+@router.post("/comments", response=CommentOut)
+def resources_comment(request: HttpRequest, payload: CommentIn) -> Comment:
+    """Comment on a published resource (评论): pending until a moderator approves it."""
+    require(request, Action.RESOURCE_RATE)
+    resource = _visible_resource(request, payload.resource_id)
+    try:
+        return services.resource_comment(
+            actor=request.user, resource=resource, body=payload.body, request=request
+        )
+    except ValidationError as exc:
+        raise _refused(exc) from None
+
+
+@router.get("/items/{resource_pk}/comments", response=list[CommentOut])
+def resource_comments(request: HttpRequest, resource_pk: int) -> Any:
+    """A resource's approved comments, newest first, and the caller's own in any state."""
+    require(request, Action.RESOURCE_VIEW)
+    resource = _visible_resource(request, resource_pk)
+    return list(selectors.resource_comments(request.user, resource)[:200])
+
+
+@router.get("/items/{resource_pk}/stats", response=StatsOut)
+def resource_stats(request: HttpRequest, resource_pk: int) -> dict[str, Any]:
+    """A resource's views, downloads, ratings and approved comments, and its daily use
+    over the last 30 days (使用统计)."""
+    require(request, Action.RESOURCE_VIEW)
+    resource = _visible_resource(request, resource_pk)
+    return {"resource_id": resource.pk, **selectors.resource_stats(resource)}

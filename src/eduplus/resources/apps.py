@@ -27,9 +27,13 @@ def ensure_search_triggers(using: str = "default", **kwargs: Any) -> None:
 class ResourcesConfig(AppConfig):
     """Digital education resources (数字教育资源): the textbook catalog and thematic
     collections, upload with content hashing, review by school and county, and Chinese
-    full-text search with facets.
+    full-text search with facets; engagement (互动): ratings (评分), reviewed comments
+    (评论), complaints (举报) with automatic withdrawal (自动下架), usage statistics
+    (使用统计), the ranking (优质资源排行榜) and recommendations (为你推荐,
+    ``selectors.recommended_for``). Sends ``signals.resource_event`` after each commit.
 
-    Imports ``core``, ``regions``, ``schools`` and ``accounts``.
+    Imports ``core``, ``regions``, ``schools`` and ``accounts``; reads a student's grade
+    from ``people`` (their enrolment) for recommendations.
     """
 
     name = "eduplus.resources"

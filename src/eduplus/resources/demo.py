@@ -11,7 +11,12 @@ an HTML5 simulation package), all deterministic for a seed:
 * the others come from other schools of the demo county and city, published, written
   set-based with their history;
 * download counts are spread unevenly (the ranking has something to rank), and the
-  search index is rebuilt at the end.
+  search index is rebuilt at the end;
+* engagement (互动), written set-based: ratings (评分) by a dozen synthetic, inactive
+  accounts ``demo-rater-NN`` (no real person behind them), approved comments and a few
+  pending ones by the demo ``student`` on the demo teacher's resources (so that the
+  moderation queue of ``school`` is not empty), one open complaint (举报), 30 days of
+  views and downloads (使用统计) and the demo student's viewing history (为你推荐).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import random
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -33,12 +39,18 @@ from eduplus.resources import services
 from eduplus.resources.catalog import ensure_catalog
 from eduplus.resources.models import (
     CatalogNode,
+    Comment,
+    CommentStatus,
+    Complaint,
     EventKind,
     Licence,
+    Rating,
     Resource,
+    ResourceActivity,
     ResourceEvent,
     ResourceStatus,
     ResourceType,
+    ResourceUsage,
     ReviewCheck,
     Topic,
     rank_score,
@@ -487,10 +499,158 @@ def seed_demo(*, province: str, seed: int, say: Callable[[str], None]) -> int:
         resource.download_count = int(rng.paretovariate(1.2) * 8) - 8 + rng.randrange(5)
         resource.rank = rank_score(resource.quality, resource.download_count)
         resource.save(update_fields=["download_count", "rank"])
+    engaged = _seed_engagement(hashes, rng, teacher=teacher)
     indexed = services.search_index_rebuild()
     events = ResourceEvent.objects.filter(resource__sha256__in=hashes).count()
     say(f"  resources: {written} resources ({indexed} published and indexed), {events} events")
-    return written + events
+    say(f"  resources: {engaged} ratings, comments, complaints and daily usage rows")
+    return written + events + engaged
+
+
+RATERS = 12
+COMMENTS = [
+    "讲解清楚，课堂上直接用了，学生反响很好。",
+    "例题梯度合理，建议再补充一道拓展题。",
+    "配图清晰，适合投影展示。",
+    "和教材版本对应得很好，省了不少备课时间。",
+    "练习量适中，答案解析很详细。",
+    "视频节奏稍快，暂停着看效果更好。",
+]
+PENDING = ["这个资源能不能出一个配套的学案？", "第二页的图片有点模糊。"]
+
+
+def _raters() -> list[User]:
+    """Synthetic accounts that cannot log in (inactive), only so ratings have an owner."""
+    users = []
+    for i in range(1, RATERS + 1):
+        user = User.objects.filter(username=f"demo-rater-{i:02d}").first()
+        if user is None:
+            user = User.objects.create_user(
+                f"demo-rater-{i:02d}", display_name=f"体验用户{i:02d}", is_active=False
+            )
+        users.append(user)
+    return users
+
+
+def _seed_engagement(hashes: list[str], rng: random.Random, *, teacher: User | None) -> int:
+    """Ratings, comments, a complaint, usage and history, set-based (bulk_create and
+    grouped updates), then the counters and ranks of the resources from them."""
+    published = list(
+        Resource.objects.filter(sha256__in=hashes, status=ResourceStatus.PUBLISHED).order_by("pk")
+    )
+    if not published:
+        return 0
+    raters = _raters()
+    student = User.objects.filter(username="student", is_active=True).first()
+    now = dt.datetime.now(dt.UTC)
+    today = now.date()
+    ratings: list[Rating] = []
+    comments: list[Comment] = []
+    usage: list[ResourceUsage] = []
+    for n, resource in enumerate(published):
+        k = rng.choice([0, 1, 3, 5, 8, 12]) if n % 5 else 0
+        for user in rng.sample(raters, k):
+            score = max(1, min(5, resource.quality + rng.choice([-2, -1, 0, 0, 1])))
+            moment = now - dt.timedelta(days=rng.randrange(30))
+            ratings.append(
+                Rating(
+                    resource=resource, user=user, score=score, created_at=moment, updated_at=moment
+                )
+            )
+        for j in range(rng.choice([0, 0, 1, 2])):
+            comments.append(
+                Comment(
+                    resource=resource,
+                    author=raters[(n + j) % RATERS],
+                    author_name=raters[(n + j) % RATERS].display_name,
+                    body=COMMENTS[(n + j) % len(COMMENTS)],
+                    status=CommentStatus.APPROVED,
+                    created_at=now - dt.timedelta(days=rng.randrange(1, 20)),
+                    moderated_at=now,
+                )
+            )
+        downloads_left = resource.download_count
+        for day in range(30):
+            views = int(rng.paretovariate(1.5) * 3) - 2 + (rng.randrange(4) if n % 3 else 0)
+            downloads = min(downloads_left, rng.randrange(3))
+            downloads_left -= downloads
+            if views > 0 or downloads:
+                usage.append(
+                    ResourceUsage(
+                        resource=resource,
+                        day=today - dt.timedelta(days=day),
+                        views=max(0, views),
+                        downloads=downloads,
+                    )
+                )
+    theirs = [r for r in published if teacher is not None and r.author_id == teacher.pk]
+    complaints: list[Complaint] = []
+    if student is not None:
+        for resource, body in zip(theirs, PENDING, strict=False):
+            comments.append(
+                Comment(
+                    resource=resource,
+                    author=student,
+                    author_name=student.display_name or student.username,
+                    body=body,
+                    status=CommentStatus.PENDING,
+                    created_at=now - dt.timedelta(hours=3),
+                )
+            )
+        if theirs:
+            complaints.append(
+                Complaint(
+                    resource=theirs[-1],
+                    user=student,
+                    user_name=student.display_name or student.username,
+                    category="scientific",
+                    text="第2页例题的答案与解析不一致，请核实。",
+                    created_at=now - dt.timedelta(hours=5),
+                )
+            )
+        seen = [r for r in published if r.grade is not None][:3]
+        ResourceActivity.objects.bulk_create(
+            [ResourceActivity(user=student, resource=r, views=1, last_at=now) for r in seen]
+        )
+    Rating.objects.bulk_create(ratings)
+    Comment.objects.bulk_create(comments)
+    Complaint.objects.bulk_create(complaints)
+    ResourceUsage.objects.bulk_create(usage)
+    _recount(published)
+    return len(ratings) + len(comments) + len(complaints) + len(usage)
+
+
+def _recount(resources: list[Resource]) -> None:
+    """The resources' counters from the rows (grouped queries), then their ranks."""
+    from django.db.models import Count, Sum
+
+    ids = [r.pk for r in resources]
+    rated: dict[int, dict[str, Any]] = {
+        row["resource_id"]: dict(row)
+        for row in Rating.objects.filter(resource_id__in=ids)
+        .values("resource_id")
+        .annotate(n=Count("id"), total=Sum("score"))
+    }
+    approved = dict(
+        Comment.objects.filter(resource_id__in=ids, status=CommentStatus.APPROVED)
+        .values_list("resource_id")
+        .annotate(n=Count("id"))
+    )
+    viewed = dict(
+        ResourceUsage.objects.filter(resource_id__in=ids)
+        .values_list("resource_id")
+        .annotate(n=Sum("views"))
+    )
+    for resource in resources:
+        row = rated.get(resource.pk, {})
+        resource.rating_count = row.get("n", 0)
+        resource.rating_sum = row.get("total", 0) or 0
+        resource.comment_count = approved.get(resource.pk, 0)
+        resource.view_count = viewed.get(resource.pk, 0) or 0
+        resource.rank = resource.compute_rank()
+    Resource.objects.bulk_update(
+        resources, ["rating_count", "rating_sum", "comment_count", "view_count", "rank"]
+    )
 
 
 def _through_services(

@@ -11,7 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from eduplus.resources.models import (
     ATTACHABLE_KINDS,
+    COMMENT_MAX_CHARS,
+    COMPLAINT_MAX_CHARS,
     CatalogNode,
+    ComplaintCategory,
     Licence,
     NodeKind,
     ResourceType,
@@ -185,3 +188,54 @@ class WithdrawForm(forms.Form):
     reason = forms.CharField(
         label=_("下架原因"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+# ------------------------------------------------------------- engagement (互动)
+
+
+class RatingForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label=_("我的评分"),
+        coerce=int,
+        choices=[(5, "★★★★★"), (4, "★★★★"), (3, "★★★"), (2, "★★"), (1, "★")],
+        widget=forms.RadioSelect,
+    )
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("发表评论"),
+        max_length=COMMENT_MAX_CHARS,
+        strip=True,
+        widget=forms.Textarea(
+            attrs={"rows": 3, "maxlength": COMMENT_MAX_CHARS, "placeholder": _("说说你的使用体会")}
+        ),
+        help_text=_("评论经审核后向其他用户显示，不超过 500 字。"),
+    )
+
+
+class ComplaintForm(forms.Form):
+    category = forms.ChoiceField(label=_("举报类型"), choices=ComplaintCategory.choices)
+    text = forms.CharField(
+        label=_("举报理由"),
+        max_length=COMPLAINT_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": COMPLAINT_MAX_CHARS}),
+    )
+
+
+class CommentModerationForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("审核结论"),
+        choices=[("approve", _("通过")), ("reject", _("不通过"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label=_("不通过原因"), required=False, max_length=300)
+
+
+class ComplaintHandlingForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("处理结论"),
+        choices=[("uphold", _("举报成立并下架")), ("dismiss", _("举报不成立"))],
+        widget=forms.RadioSelect,
+    )
+    resolution = forms.CharField(label=_("处理意见"), required=False, max_length=300)

@@ -7,6 +7,15 @@
   in topics, reviewed by the author's school and county before anyone else sees it.
   One file is one resource: the SHA-256 of the content is unique.
 - :class:`ResourceEvent` — the review history (submissions, checks, returns, withdrawals).
+
+Engagement (互动与使用):
+
+- :class:`Rating` — 评分, 1–5 stars, one per user and resource (changeable).
+- :class:`Comment` — 评论, reviewed before others see it (pending → approved / rejected).
+- :class:`Complaint` — 举报, one per user and resource; enough of them withdraw the
+  resource automatically (自动下架, see ``services.auto_withdraw_check``).
+- :class:`ResourceUsage` — 使用统计 per resource and day (views, downloads).
+- :class:`ResourceActivity` — what one user viewed or downloaded (for 为你推荐).
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from eduplus.core.scoping import ScopedManager, ScopedQuerySet, ScopeFields, scope_for
@@ -182,8 +191,37 @@ RESUBMITTABLE = frozenset({ResourceStatus.RETURNED, ResourceStatus.WITHDRAWN})
 RANK_MAX = 4095
 
 
-def rank_score(quality: int, downloads: int) -> int:
-    return max(0, min(RANK_MAX, round(100 * quality + 40 * math.log2(1 + max(0, downloads)))))
+# Ratings (评分) shrink towards the reviewer's quality (质量评级) as a Bayesian prior
+# worth RATING_PRIOR_WEIGHT ratings: one early 1-star rating cannot bury a resource.
+RATING_PRIOR_WEIGHT = 5
+# 精品 levels add a fixed bonus to the rank (a province-level one counts as 1.5 stars).
+FEATURED_BONUS = {"": 0, "county": 50, "city": 100, "province": 150}
+
+
+def bayesian_rating(quality: int, rating_sum: int, rating_count: int) -> float:
+    """The users' average pulled towards the reviewer's quality (the prior)."""
+    count = max(0, rating_count)
+    return (RATING_PRIOR_WEIGHT * quality + max(0, rating_sum)) / (RATING_PRIOR_WEIGHT + count)
+
+
+def rank_score(
+    quality: int,
+    downloads: int,
+    *,
+    rating_sum: int = 0,
+    rating_count: int = 0,
+    featured_level: str = "",
+) -> int:
+    """The static rank of a resource in search and browsing (排序分).
+
+    ``100 × stars + 40 × log2(1 + downloads) + 精品 bonus`` where stars is the Bayesian
+    average of the users' ratings with the reviewer's quality as prior. Without ratings
+    and 精品 this is the original quality-and-downloads score.
+    """
+    stars = bayesian_rating(quality, rating_sum, rating_count)
+    use = 40 * math.log2(1 + max(0, downloads))
+    bonus = FEATURED_BONUS.get(featured_level or "", 0)
+    return max(0, min(RANK_MAX, round(100 * stars + use + bonus)))
 
 
 class ResourceQuerySet(ScopedQuerySet["Resource"]):
@@ -284,9 +322,20 @@ class Resource(models.Model):
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
     quality = models.PositiveSmallIntegerField(_("质量评级"), default=3)
     download_count = models.PositiveIntegerField(_("下载次数"), default=0)
+    # Engagement counters (使用统计), kept by the services with F() increments. Database
+    # defaults so that bulk loaders (bench/search.py) need not name them.
+    view_count = models.PositiveIntegerField(_("浏览次数"), default=0, db_default=0)
+    rating_count = models.PositiveIntegerField(_("评分人数"), default=0, db_default=0)
+    rating_sum = models.PositiveIntegerField(_("评分总和"), default=0, db_default=0)
+    comment_count = models.PositiveIntegerField(_("评论数"), default=0, db_default=0)
     rank = models.PositiveSmallIntegerField(_("排序分"), default=300)
     featured_level = models.CharField(
-        _("精品级别"), max_length=16, choices=FeaturedLevel.choices, default="", blank=True
+        _("精品级别"),
+        max_length=16,
+        choices=FeaturedLevel.choices,
+        default="",
+        db_default="",
+        blank=True,
     )
     featured_at = models.DateTimeField(_("评为精品时间"), null=True, blank=True)
     # Where the resource's document sits in the full-text index (search.IndexKey), set
@@ -341,6 +390,12 @@ class Resource(models.Model):
                 violation_error_message=_("已发布的资源须有发布时间"),
             ),
             models.CheckConstraint(
+                condition=Q(rating_sum__gte=F("rating_count"))
+                & Q(rating_sum__lte=5 * F("rating_count")),
+                name="resources_rating_sum_in_range",
+                violation_error_message=_("评分总和应在评分人数的1到5倍之间"),
+            ),
+            models.CheckConstraint(
                 condition=~Q(status__in=["returned", "withdrawn"]) | ~Q(status_reason=""),
                 name="resources_return_has_reason",
                 violation_error_message=_("退回或下架须说明原因"),
@@ -362,6 +417,28 @@ class Resource(models.Model):
         return preview_kind(self.file_format)
 
     @property
+    def rating_average(self) -> float | None:
+        """The users' plain average (评分), None before the first rating."""
+        if not self.rating_count:
+            return None
+        return round(self.rating_sum / self.rating_count, 1)
+
+    @property
+    def rating_stars(self) -> int:
+        """The average rounded to whole stars, for ★★★☆☆."""
+        avg = self.rating_average
+        return 0 if avg is None else int(avg + 0.5)
+
+    def compute_rank(self) -> int:
+        return rank_score(
+            self.quality,
+            self.download_count,
+            rating_sum=self.rating_sum,
+            rating_count=self.rating_count,
+            featured_level=self.featured_level,
+        )
+
+    @property
     def duration_label(self) -> str:
         if not self.duration_seconds:
             return ""
@@ -379,6 +456,7 @@ class EventKind(models.TextChoices):
     COUNTY_RETURNED = "county_returned", _("县级审核退回")
     WITHDRAWN = "withdrawn", _("下架")
     FEATURED = "featured", _("评为精品")
+    AUTO_WITHDRAWN = "auto_withdrawn", _("自动下架")
 
 
 class ReviewCheck(models.TextChoices):
@@ -434,3 +512,230 @@ class ResourceEvent(models.Model):
                     (str(check.label), bool(result.get("passed")), result.get("reason", ""))
                 )
         return rows
+
+
+# ---------------------------------------------------------------- engagement
+
+_RESOURCE_SCOPE = ScopeFields(
+    region="resource__region_id",
+    school="resource__school_id",
+    person="resource__author__person_id",
+    personal=True,
+)
+
+
+class Rating(models.Model):
+    """评分: a user's 1–5 stars for a published resource; changing it replaces it."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="ratings")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="resource_ratings"
+    )
+    score = models.PositiveSmallIntegerField(_("评分"))
+    created_at = models.DateTimeField(_("评分时间"))
+    updated_at = models.DateTimeField(_("修改时间"))
+
+    scope_fields = _RESOURCE_SCOPE
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = _("资源评分")
+        verbose_name_plural = _("资源评分")
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource", "user"],
+                name="resources_one_rating_per_user",
+                violation_error_message=_("每位用户对一个资源只能评一次分（可以修改）"),
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=1, score__lte=5),
+                name="resources_rating_1_to_5",
+                violation_error_message=_("评分应为1到5星"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} {self.user_id} {self.score}"
+
+
+class CommentStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已通过")
+    REJECTED = "rejected", _("未通过")
+
+
+COMMENT_MAX_CHARS = 500
+
+
+class Comment(models.Model):
+    """评论: shown to others only once a moderator (RESOURCE_MODERATE) approved it."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="resource_comments",
+    )
+    author_name = models.CharField(_("评论人"), max_length=64)
+    body = models.TextField(_("评论内容"), max_length=COMMENT_MAX_CHARS)
+    status = models.CharField(
+        _("审核状态"),
+        max_length=16,
+        choices=CommentStatus.choices,
+        default=CommentStatus.PENDING,
+        db_index=True,
+    )
+    reason = models.CharField(_("未通过原因"), max_length=300, blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    moderated_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("评论时间"))
+
+    scope_fields = _RESOURCE_SCOPE
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = _("资源评论")
+        verbose_name_plural = _("资源评论")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["resource", "status", "-created_at"], name="resources_comment_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(body=""),
+                name="resources_comment_not_empty",
+                violation_error_message=_("评论内容不能为空"),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(reason=""),
+                name="resources_comment_rejected_has_reason",
+                violation_error_message=_("不通过时须说明原因"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.body[:40]
+
+
+class ComplaintCategory(models.TextChoices):
+    POLITICAL = "political", _("政治性问题")
+    SCIENTIFIC = "scientific", _("科学性错误")
+    COPYRIGHT = "copyright", _("侵犯版权")
+    INAPPROPRIATE = "inappropriate", _("内容不当")
+    LOW_QUALITY = "low_quality", _("质量低劣或无法使用")
+    OTHER = "other", _("其他")
+
+
+class ComplaintStatus(models.TextChoices):
+    OPEN = "open", _("待处理")
+    UPHELD = "upheld", _("举报成立")
+    DISMISSED = "dismissed", _("不成立")
+
+
+COMPLAINT_MAX_CHARS = 500
+
+
+class Complaint(models.Model):
+    """举报: one per user and resource, handled by a moderator of its region."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="complaints")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="resource_complaints",
+    )
+    user_name = models.CharField(_("举报人"), max_length=64)
+    category = models.CharField(_("举报类型"), max_length=16, choices=ComplaintCategory.choices)
+    text = models.TextField(_("举报说明"), max_length=COMPLAINT_MAX_CHARS)
+    status = models.CharField(
+        _("处理状态"),
+        max_length=16,
+        choices=ComplaintStatus.choices,
+        default=ComplaintStatus.OPEN,
+        db_index=True,
+    )
+    resolution = models.CharField(_("处理意见"), max_length=300, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("举报时间"))
+
+    scope_fields = _RESOURCE_SCOPE
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = _("资源举报")
+        verbose_name_plural = _("资源举报")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource", "user"],
+                name="resources_one_complaint_per_user",
+                violation_error_message=_("你已经举报过该资源，正在处理中"),
+            ),
+            models.CheckConstraint(
+                condition=~Q(text=""),
+                name="resources_complaint_has_text",
+                violation_error_message=_("请说明举报理由"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} {self.category}"
+
+
+class ResourceUsage(models.Model):
+    """使用统计: views and downloads of a resource on one day (F() increments)."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="usage")
+    day = models.DateField(_("日期"))
+    views = models.PositiveIntegerField(_("浏览"), default=0)
+    downloads = models.PositiveIntegerField(_("下载"), default=0)
+
+    class Meta:
+        verbose_name = _("资源日使用量")
+        verbose_name_plural = _("资源日使用量")
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "day"], name="resources_usage_one_per_day")
+        ]
+        indexes = [models.Index(fields=["day", "resource"], name="resources_usage_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} {self.day}"
+
+
+class ResourceActivity(models.Model):
+    """What one user did with one resource (history for recommendations, 为你推荐)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="resource_activity"
+    )
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="activity")
+    views = models.PositiveIntegerField(_("浏览"), default=0)
+    downloads = models.PositiveIntegerField(_("下载"), default=0)
+    last_at = models.DateTimeField(_("最近时间"))
+
+    class Meta:
+        verbose_name = _("用户资源记录")
+        verbose_name_plural = _("用户资源记录")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "resource"], name="resources_activity_unique")
+        ]
+        indexes = [models.Index(fields=["user", "-last_at"], name="resources_activity_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.resource_id}"

@@ -8,23 +8,35 @@ page's resources are then read through ``visible_to``. Totals are counted up to
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, FloatField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, Ln, Substr
+from django.utils import timezone
 
 from eduplus.resources import search
 from eduplus.resources.models import (
+    FEATURED_BONUS,
+    RATING_PRIOR_WEIGHT,
     CatalogNode,
+    Comment,
+    CommentStatus,
+    Complaint,
+    ComplaintStatus,
     Edition,
     Grade,
+    Rating,
     Resource,
+    ResourceActivity,
     ResourceEvent,
     ResourceStatus,
     ResourceType,
+    ResourceUsage,
     Stage,
     Subject,
     Topic,
@@ -365,3 +377,322 @@ def attachable_nodes() -> list[dict[str, Any]]:
             "id", "parent_id", "kind", "name"
         )
     ]
+
+
+# ------------------------------------------------------------- engagement (互动)
+
+
+def user_rating(user: Any, resource: Resource) -> Rating | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Rating.objects.filter(resource=resource, user_id=user.pk).first()
+
+
+def resource_comments(user: Any, resource: Resource) -> QuerySet[Comment]:
+    """Approved comments of a resource the user may see (fetch it with access_object
+    first), and the user's own comments in any state (so they see theirs pending)."""
+    q = Q(status=CommentStatus.APPROVED)
+    if getattr(user, "is_authenticated", False):
+        q |= Q(author_id=user.pk)
+    return Comment.objects.filter(q, resource=resource).order_by("-created_at", "-id")
+
+
+def approved_comments(resource: Resource) -> QuerySet[Comment]:
+    return Comment.objects.filter(resource=resource, status=CommentStatus.APPROVED).order_by(
+        "-created_at", "-id"
+    )
+
+
+def moderation_comments(user: Any) -> QuerySet[Comment]:
+    """Pending comments on resources in the moderator's scope, oldest first."""
+    return (
+        Comment.objects.visible_to(user)
+        .filter(status=CommentStatus.PENDING)
+        .select_related("resource", "resource__school")
+        .order_by("created_at", "id")
+    )
+
+
+def moderation_complaints(user: Any) -> QuerySet[Complaint]:
+    """Open complaints on resources in the moderator's scope, oldest first."""
+    return (
+        Complaint.objects.visible_to(user)
+        .filter(status=ComplaintStatus.OPEN)
+        .select_related("resource", "resource__school")
+        .order_by("created_at", "id")
+    )
+
+
+def resource_open_complaints(user: Any, resource: Resource) -> QuerySet[Complaint]:
+    """A resource's complaints for the moderators whose scope covers it."""
+    return Complaint.objects.visible_to(user).filter(resource=resource).order_by("-created_at")
+
+
+# ---------------------------------------------------------------- statistics
+
+PERIODS: dict[str, int | None] = {"7": 7, "30": 30, "365": 365, "all": None}
+
+
+def period_start(period: str) -> dt.date | None:
+    days = PERIODS.get(period)
+    if days is None:
+        return None
+    return timezone.localdate() - dt.timedelta(days=days - 1)
+
+
+@dataclass
+class StatsRow:
+    key: str  # a region code or a school id
+    name: str
+    resources: int = 0
+    views: int = 0
+    downloads: int = 0
+    ratings: int = 0
+    rating_sum: int = 0
+    comments: int = 0
+    url: str = ""
+
+    @property
+    def rating_average(self) -> float | None:
+        return round(self.rating_sum / self.ratings, 1) if self.ratings else None
+
+
+@dataclass
+class StatsTable:
+    level: str  # "region" (rows are sub-regions) or "school"
+    region: Any  # the Region drilled into, or None for the user's whole scope
+    crumbs: list[Any]
+    rows: list[StatsRow]
+    total: StatsRow
+
+
+def stats_scope_regions(user: Any) -> list[str]:
+    """The region codes a statistics reader starts from (minimal prefixes)."""
+    from eduplus.core.scoping import minimal_prefixes, scope_for
+
+    return sorted(minimal_prefixes(scope_for(user).region_codes))
+
+
+def usage_stats(user: Any, region_code: str = "") -> StatsTable:
+    """使用统计 of the published resources in the user's scope, grouped one level below
+    ``region_code`` (province → cities → counties → schools); a school administrator
+    sees their schools. Two grouped queries, whatever the number of resources."""
+    from eduplus.core.scoping import region_subtree_q
+    from eduplus.regions.models import Region
+
+    base = Resource.objects.under_review_by(user).filter(status=ResourceStatus.PUBLISHED)
+    roots = stats_scope_regions(user)
+    region = None
+    if region_code and any(region_code.startswith(r) for r in roots):
+        region = Region.objects.filter(code=region_code).first()
+    if region is None and len(roots) == 1:
+        region = Region.objects.filter(code=roots[0]).first()
+    crumbs: list[Any] = []
+    if region is not None:
+        base = base.filter(region_subtree_q("region_id", region.code))
+        codes = [region.code[:n] for n in (2, 4, 6) if n <= len(region.code)]
+        codes = [c for c in codes if any(c.startswith(r) for r in roots)]
+        crumbs = list(Region.objects.filter(code__in=codes).order_by("code"))
+    sums = {
+        "resources": Count("id"),
+        "views": Coalesce(Sum("view_count"), 0),
+        "downloads": Coalesce(Sum("download_count"), 0),
+        "ratings": Coalesce(Sum("rating_count"), 0),
+        "rating_sum": Coalesce(Sum("rating_sum"), 0),
+        "comments": Coalesce(Sum("comment_count"), 0),
+    }
+    rows: list[StatsRow] = []
+    grouped: Any
+    if region is not None and len(region.code) < 6:
+        width = len(region.code) + 2
+        grouped = (
+            base.order_by()
+            .annotate(group=Substr("region_id", 1, width))
+            .values("group")
+            .annotate(**sums)
+        )
+        names = {
+            r.code: r.display_name
+            for r in Region.objects.select_related("parent").filter(
+                code__startswith=region.code, level=region.level + 1
+            )
+        }
+        for g in map(dict, grouped):
+            code = g.pop("group")
+            rows.append(StatsRow(key=code, name=str(names.get(code, code)), **g))
+        level = "region"
+    else:
+        grouped = base.order_by().values("school_id", "school__name").annotate(**sums)
+        for g in map(dict, grouped):
+            school_id = g.pop("school_id")
+            name = g.pop("school__name")
+            rows.append(StatsRow(key=str(school_id), name=name, **g))
+        level = "school"
+    rows.sort(key=lambda r: (-r.views - r.downloads, r.key))
+    total = StatsRow(key="", name="")
+    for r in rows:
+        for f in ("resources", "views", "downloads", "ratings", "rating_sum", "comments"):
+            setattr(total, f, getattr(total, f) + getattr(r, f))
+    return StatsTable(level=level, region=region, crumbs=crumbs, rows=rows, total=total)
+
+
+def resource_stats(resource: Resource, *, days: int = 30) -> dict[str, Any]:
+    """One resource's numbers and its daily use over the last ``days`` days."""
+    since = timezone.localdate() - dt.timedelta(days=days - 1)
+    daily = list(
+        ResourceUsage.objects.filter(resource=resource, day__gte=since)
+        .order_by("day")
+        .values("day", "views", "downloads")
+    )
+    return {
+        "views": resource.view_count,
+        "downloads": resource.download_count,
+        "ratings": resource.rating_count,
+        "rating_average": resource.rating_average,
+        "comments": resource.comment_count,
+        "daily": daily,
+    }
+
+
+# ------------------------------------------------------------------- ranking
+
+# The ranking's blend (优质资源排行榜): Bayesian stars (×100, prior = reviewer quality),
+# use (×40 per doubling of downloads + views/10) and the 精品 bonus: the search rank's
+# formula (models.rank_score) with views counted and an optional period.
+RANKING_LIMIT = 50
+
+
+def _ranking_score(views: Any, downloads: Any) -> Any:
+    stars = (Value(float(RATING_PRIOR_WEIGHT)) * F("quality") + F("rating_sum")) / (
+        Value(float(RATING_PRIOR_WEIGHT)) + F("rating_count")
+    )
+    use = Ln(Value(1.0) + downloads + views / Value(10.0)) / Value(0.6931471805599453)
+    from django.db.models import Case, When
+
+    bonus = Case(
+        *[When(featured_level=k, then=Value(float(v))) for k, v in FEATURED_BONUS.items() if k],
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    return Value(100.0) * stars + Value(40.0) * use + bonus
+
+
+def ranking(
+    user: Any,
+    *,
+    stage: str = "",
+    subject: str = "",
+    period: str = "all",
+    limit: int = RANKING_LIMIT,
+) -> list[Resource]:
+    """The best published resources, by the blended score (``score`` annotated)."""
+    qs: Any = Resource.objects.visible_to(user).published()
+    if stage in Stage.values:
+        qs = qs.filter(stage=stage)
+    if subject in Subject.values:
+        qs = qs.filter(subject=subject)
+    start = period_start(period)
+    if start is None:
+        views: Any = F("view_count")
+        downloads: Any = F("download_count")
+    else:
+        window = Q(usage__day__gte=start)
+        qs = qs.annotate(
+            p_views=Coalesce(Sum("usage__views", filter=window), 0),
+            p_downloads=Coalesce(Sum("usage__downloads", filter=window), 0),
+        )
+        views, downloads = F("p_views"), F("p_downloads")
+    qs = qs.annotate(score=_ranking_score(views, downloads))
+    qs = qs.select_related("node", "school").order_by("-score", "-id")
+    return list(qs[: max(1, min(limit, 200))])
+
+
+# ---------------------------------------------------------------- 为你推荐
+
+
+@dataclass
+class Profile:
+    """What a recommendation knows of a user."""
+
+    grades: set[int] = field(default_factory=set)
+    subjects: set[str] = field(default_factory=set)
+    volumes: set[str] = field(default_factory=set)  # catalog paths of volumes (册) used
+    seen: set[int] = field(default_factory=set)
+
+
+HISTORY_LIMIT = 200
+
+
+def user_profile(user: Any) -> Profile:
+    """A student's grade from their enrolment; a teacher's subjects from what they
+    uploaded; for everyone the subjects and catalog volumes of what they viewed,
+    downloaded or rated (the most recent ``HISTORY_LIMIT``)."""
+    from eduplus.people.models import Student, StudentStatus
+
+    profile = Profile()
+    if not getattr(user, "is_authenticated", False):
+        return profile
+    person_id = getattr(user, "person_id", None)
+    if person_id:
+        profile.grades |= set(
+            Student.objects.filter(person_id=person_id, status=StudentStatus.ENROLLED)
+            .values_list("grade", flat=True)
+            .distinct()
+        )
+    uploaded = Resource.objects.filter(author_id=user.pk).exclude(subject="")
+    profile.subjects |= set(uploaded.values_list("subject", flat=True).distinct()[:20])
+    seen_ids = list(
+        ResourceActivity.objects.filter(user_id=user.pk)
+        .order_by("-last_at")
+        .values_list("resource_id", flat=True)[:HISTORY_LIMIT]
+    )
+    seen_ids += list(
+        Rating.objects.filter(user_id=user.pk)
+        .order_by("-updated_at")
+        .values_list("resource_id", flat=True)[:HISTORY_LIMIT]
+    )
+    profile.seen = set(seen_ids)
+    history = Resource.objects.filter(pk__in=profile.seen)
+    for subject, path in history.values_list("subject", "node__path"):
+        if subject:
+            profile.subjects.add(subject)
+        if path:
+            # The volume (册): stage/subject/edition/grade/volume.
+            profile.volumes.add("/".join(path.split("/")[:5]))
+    return profile
+
+
+def recommended_for(user: Any, limit: int = 8) -> list[Resource]:
+    """为你推荐: published resources for the user's grade and subjects, the catalog
+    volumes they used, best rank first, never one they already viewed, downloaded or
+    rated; topped up from the ranking (优质资源排行榜). Other apps may call this."""
+    limit = max(1, min(limit, 50))
+    profile = user_profile(user)
+    visible = Resource.objects.visible_to(user).published().exclude(pk__in=profile.seen)
+    if getattr(user, "is_authenticated", False):
+        visible = visible.exclude(author_id=user.pk)
+    picked: list[Resource] = []
+    wanted = Q(pk__in=[])
+    if profile.grades:
+        wanted |= Q(grade__in=sorted(profile.grades))
+    for prefix in sorted(profile.volumes)[:20]:
+        wanted |= Q(node__path__startswith=prefix + "/") | Q(node__path=prefix)
+    strong = Q(pk__in=[])
+    if profile.subjects and profile.grades:
+        strong = Q(subject__in=sorted(profile.subjects), grade__in=sorted(profile.grades))
+    elif profile.subjects:
+        wanted |= Q(subject__in=sorted(profile.subjects))
+    for q in (strong, wanted):
+        if len(picked) >= limit:
+            break
+        chosen = {r.pk for r in picked}
+        more = _with_details(visible.filter(q).exclude(pk__in=chosen)).order_by("-rank", "-id")
+        picked += list(more[: limit - len(picked)])
+    if len(picked) < limit:
+        chosen = {r.pk for r in picked} | profile.seen
+        for r in ranking(user, limit=limit + len(chosen)):
+            if r.pk not in chosen and r.author_id != getattr(user, "pk", None):
+                picked.append(r)
+                if len(picked) >= limit:
+                    break
+    return picked

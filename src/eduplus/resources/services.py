@@ -1,4 +1,6 @@
-"""Writes of the resources module: upload, edit, review, withdrawal, downloads, index.
+"""Writes of the resources module: upload, edit, review, withdrawal, downloads, index;
+engagement: views, ratings (评分), comments (评论) and their moderation, complaints (举报)
+and the automatic withdrawal (自动下架) their thresholds trigger (see ``conf.py``).
 
 Every function validates, writes inside one transaction, keeps the search index in
 step (published resources only) and records the history and the audit entry. Refusals
@@ -24,6 +26,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,22 +35,32 @@ from eduplus.core.audit import audit_record
 from eduplus.core.permissions import user_can
 from eduplus.core.roles import Action
 from eduplus.core.scoping import scope_for
-from eduplus.resources import search
+from eduplus.resources import conf, search
 from eduplus.resources.models import (
     AUTHOR_EDITABLE,
+    COMMENT_MAX_CHARS,
+    COMPLAINT_MAX_CHARS,
     RESUBMITTABLE,
     CatalogNode,
+    Comment,
+    CommentStatus,
+    Complaint,
+    ComplaintCategory,
+    ComplaintStatus,
     EventKind,
     FeaturedLevel,
     Licence,
+    Rating,
     Resource,
+    ResourceActivity,
     ResourceEvent,
     ResourceStatus,
     ResourceType,
+    ResourceUsage,
     ReviewCheck,
     Topic,
-    rank_score,
 )
+from eduplus.resources.signals import resource_event
 from eduplus.resources.uploads import TYPE_RULES, check_upload, mp4_duration_seconds
 from eduplus.schools.models import School
 
@@ -98,6 +111,17 @@ def _audit(
 
 def _locked(resource: Resource) -> Resource:
     return Resource.objects.select_for_update().get(pk=resource.pk)
+
+
+def _send(actor: Any, verb: str, resource: Resource, **extra: Any) -> None:
+    """Tell other modules (the learning-record store) once the change is committed."""
+    if not getattr(actor, "is_authenticated", False):
+        return
+
+    def send() -> None:
+        resource_event.send(sender=Resource, user=actor, verb=verb, resource=resource, extra=extra)
+
+    transaction.on_commit(send)
 
 
 def facets_changed() -> None:
@@ -295,6 +319,7 @@ def resource_upload(
                 format=checked.extension,
                 school=school.code,
             )
+            _send(actor, "shared", resource)
     except (ValidationError, IntegrityError) as exc:
         if written and not Resource.objects.filter(file=name).exists():
             field_storage.delete(name)
@@ -487,7 +512,7 @@ def resource_county_review(
     resource.status = ResourceStatus.PUBLISHED
     resource.published_at = timezone.now()
     resource.quality = quality
-    resource.rank = rank_score(quality, resource.download_count)
+    resource.rank = resource.compute_rank()
     resource.status_reason = ""
     resource.full_clean()
     resource.save()
@@ -509,14 +534,44 @@ def resource_withdraw(
     if resource.status != ResourceStatus.PUBLISHED:
         raise ValidationError(_("只有已发布的资源可以下架"))
     reason = _clean_reason(reason, required=True, message=_("下架时请填写原因"))
+    return _take_down(resource, actor=actor, reason=reason, request=request)
+
+
+def _take_down(
+    resource: Resource,
+    *,
+    actor: Any,
+    reason: str,
+    request: HttpRequest | None = None,
+    automatic: bool = False,
+    **details: Any,
+) -> Resource:
+    """The one withdrawal path (下架) of a locked, published resource: out of the index,
+    status and reason, history and audit. ``automatic`` marks the platform's own
+    withdrawals (thresholds of complaints or ratings): no actor, said so in the event."""
     search.unindex([resource])
     resource.status = ResourceStatus.WITHDRAWN
-    resource.status_reason = reason
+    resource.status_reason = reason[:MAX_REASON]
     resource.full_clean()
     resource.save()
     facets_changed()
-    _event(resource, EventKind.WITHDRAWN, actor, reason=reason)
-    _audit(actor, "resource.withdraw", resource, request, reason=reason)
+    if automatic:
+        event = _event(resource, EventKind.AUTO_WITHDRAWN, None, reason=resource.status_reason)
+        event.actor_name = _("平台自动处理")
+        event.save(update_fields=["actor_name"])
+        # The platform acts, not the user whose rating or complaint tipped the balance.
+        audit_record(
+            actor=None,
+            username="system:auto-withdraw",
+            action="resource.withdraw",
+            target_type="resources.resource",
+            target_id=str(resource.pk),
+            target_repr=resource.title[:255],
+            details={"reason": resource.status_reason, "automatic": True, **details},
+        )
+    else:
+        _event(resource, EventKind.WITHDRAWN, actor, reason=resource.status_reason)
+        _audit(actor, "resource.withdraw", resource, request, reason=resource.status_reason)
     return resource
 
 
@@ -541,7 +596,11 @@ def resource_set_featured(
         raise ValidationError(_("只有已发布的资源可以评为精品"))
     resource.featured_level = level
     resource.featured_at = timezone.now() if level else None
-    resource.save(update_fields=["featured_level", "featured_at", "updated_at"])
+    old_rank = resource.rank
+    resource.rank = resource.compute_rank()
+    resource.save(update_fields=["featured_level", "featured_at", "rank", "updated_at"])
+    if resource.is_published and resource.rank != old_rank:
+        search.rerank(resource)
     _event(resource, EventKind.FEATURED, actor, reason=reason)
     _audit(actor, "resource.feature", resource, request, level=level, reason=reason)
     return resource
@@ -554,16 +613,362 @@ def resource_set_featured(
 def resource_download_record(
     *, actor: Any, resource: Resource, request: HttpRequest | None = None
 ) -> Resource:
-    """Count one download (audited). The use raises the rank: the index follows."""
+    """Count one download (audited, and in the day's usage and the user's history). The
+    use raises the rank: the index follows."""
     resource = _locked(resource)
     old_rank = resource.rank
     resource.download_count += 1
-    resource.rank = rank_score(resource.quality, resource.download_count)
+    resource.rank = resource.compute_rank()
     resource.save(update_fields=["download_count", "rank"])
     if resource.is_published and resource.rank != old_rank:
         search.rerank(resource)
+    _usage_bump(resource, actor, downloads=1)
     _audit(actor, "resource.download", resource, request, downloads=resource.download_count)
+    _send(actor, "downloaded", resource)
     return resource
+
+
+# ------------------------------------------------------------- engagement (互动)
+
+MAX_MODERATION_REASON = 300
+# A user's comments awaiting review on one resource: more is flooding the moderators.
+MAX_PENDING_COMMENTS = 3
+
+
+def may_rate(user: Any, resource: Resource) -> bool:
+    """Rate, comment and complain: RESOURCE_RATE, and only on a published resource."""
+    return user_can(user, Action.RESOURCE_RATE) and resource.is_published
+
+
+def moderates(user: Any, resource: Resource) -> bool:
+    """A moderator (RESOURCE_MODERATE) whose scope covers the resource's school or region:
+    the same scope that reviews it (school administrators, officers above)."""
+    return (
+        user_can(user, Action.RESOURCE_MODERATE)
+        and Resource.objects.under_review_by(user).filter(pk=resource.pk).exists()
+    )
+
+
+def _engage_check(actor: Any, resource: Resource) -> None:
+    if not user_can(actor, Action.RESOURCE_RATE):
+        raise ValidationError(_("你的角色不能评分、评论或举报资源"))
+    if not Resource.objects.visible_to(actor).filter(pk=resource.pk).exists():
+        raise ValidationError(_("资源不存在"))
+    if resource.status != ResourceStatus.PUBLISHED:
+        raise ValidationError(_("只有已发布的资源可以评分、评论或举报"))
+
+
+def _today() -> Any:
+    return timezone.localdate()
+
+
+def _usage_bump(resource: Resource, actor: Any, *, views: int = 0, downloads: int = 0) -> None:
+    """Add to the day's usage row and the user's history: one UPDATE each (F() increments),
+    an INSERT only for the first use of the day (or by the user)."""
+    day = _today()
+    counts = {"views": F("views") + views, "downloads": F("downloads") + downloads}
+    if not ResourceUsage.objects.filter(resource_id=resource.pk, day=day).update(**counts):
+        try:
+            with transaction.atomic():
+                ResourceUsage.objects.create(
+                    resource_id=resource.pk, day=day, views=views, downloads=downloads
+                )
+        except IntegrityError:  # a concurrent first use of the day won the race
+            ResourceUsage.objects.filter(resource_id=resource.pk, day=day).update(**counts)
+    if not getattr(actor, "is_authenticated", False):
+        return
+    now = timezone.now()
+    mine = ResourceActivity.objects.filter(user_id=actor.pk, resource_id=resource.pk)
+    if not mine.update(**counts, last_at=now):
+        try:
+            with transaction.atomic():
+                ResourceActivity.objects.create(
+                    user_id=actor.pk,
+                    resource_id=resource.pk,
+                    views=views,
+                    downloads=downloads,
+                    last_at=now,
+                )
+        except IntegrityError:
+            mine.update(**counts, last_at=now)
+
+
+@transaction.atomic
+def resource_view_record(*, actor: Any, resource: Resource) -> None:
+    """Count one view of a resource's page (浏览): F() increments, no lock, no audit."""
+    Resource.objects.filter(pk=resource.pk).update(view_count=F("view_count") + 1)
+    _usage_bump(resource, actor, views=1)
+    _send(actor, "viewed", resource)
+
+
+def _rerank_if_changed(resource: Resource) -> None:
+    rank = resource.compute_rank()
+    if rank != resource.rank:
+        resource.rank = rank
+        Resource.objects.filter(pk=resource.pk).update(rank=rank)
+        if resource.is_published:
+            search.rerank(resource)
+
+
+@transaction.atomic
+def resource_rate(
+    *, actor: Any, resource: Resource, score: Any, request: HttpRequest | None = None
+) -> Rating:
+    """评分: 1–5 stars, one rating per user (a second call changes it). The rank, the
+    search index and the automatic withdrawal check follow."""
+    if isinstance(score, bool) or not isinstance(score, int):
+        try:
+            score = int(str(score).strip())
+        except ValueError:
+            raise ValidationError({"score": _("请选择1到5星")}) from None
+    if not 1 <= score <= 5:
+        raise ValidationError({"score": _("请选择1到5星")})
+    resource = _locked(resource)
+    _engage_check(actor, resource)
+    if resource.author_id == actor.pk:
+        raise ValidationError(_("不能给自己上传的资源评分"))
+    now = timezone.now()
+    rating = Rating.objects.select_for_update().filter(resource=resource, user=actor).first()
+    if rating is None:
+        rating = Rating(resource=resource, user=actor, score=score, created_at=now, updated_at=now)
+        rating.full_clean()
+        rating.save()
+        resource.rating_count += 1
+        resource.rating_sum += score
+        previous = None
+    else:
+        previous = rating.score
+        resource.rating_sum += score - rating.score
+        rating.score = score
+        rating.updated_at = now
+        rating.save(update_fields=["score", "updated_at"])
+    Resource.objects.filter(pk=resource.pk).update(
+        rating_count=resource.rating_count, rating_sum=resource.rating_sum
+    )
+    _rerank_if_changed(resource)
+    _audit(actor, "resource.rate", resource, request, score=score, previous=previous)
+    _send(actor, "rated", resource, score=score)
+    auto_withdraw_check(resource=resource, request=request)
+    return rating
+
+
+def _clean_text(text: Any, *, limit: int, empty: str, field: str) -> str:
+    text = str(text or "").replace("\r\n", "\n").strip()
+    # Control characters other than line breaks are never content.
+    text = "".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 32)
+    if not text:
+        raise ValidationError({field: empty})
+    if len(text) > limit:
+        raise ValidationError(
+            {field: _("不超过 %(n)d 字（现有 %(m)d 字）") % {"n": limit, "m": len(text)}}
+        )
+    return text
+
+
+@transaction.atomic
+def resource_comment(
+    *, actor: Any, resource: Resource, body: Any, request: HttpRequest | None = None
+) -> Comment:
+    """评论: saved as pending; shown to others once a moderator approved it."""
+    body = _clean_text(body, limit=COMMENT_MAX_CHARS, empty=_("评论内容不能为空"), field="body")
+    resource = _locked(resource)
+    _engage_check(actor, resource)
+    pending = Comment.objects.filter(
+        resource=resource, author=actor, status=CommentStatus.PENDING
+    ).count()
+    if pending >= MAX_PENDING_COMMENTS:
+        raise ValidationError(_("你已有 %(n)d 条评论等待审核，请审核后再发表") % {"n": pending})
+    comment = Comment(
+        resource=resource,
+        author=actor,
+        author_name=_name(actor),
+        body=body,
+        status=CommentStatus.PENDING,
+        created_at=timezone.now(),
+    )
+    comment.full_clean()
+    comment.save()
+    audit_record(
+        actor=actor,
+        action="resource.comment",
+        target_type="resources.comment",
+        target_id=str(comment.pk),
+        target_repr=resource.title[:255],
+        request=request,
+        details={"resource": resource.pk, "length": len(body)},
+    )
+    _send(actor, "commented", resource, comment_id=comment.pk)
+    return comment
+
+
+@transaction.atomic
+def comment_moderate(
+    *,
+    actor: Any,
+    comment: Comment,
+    approve: bool,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> Comment:
+    """A moderator of the resource's school or region approves a pending comment (then
+    everyone sees it) or rejects it with a reason (the writer sees the reason)."""
+    comment = Comment.objects.select_for_update().select_related("resource").get(pk=comment.pk)
+    if not moderates(actor, comment.resource):
+        raise ValidationError(_("只有资源所在学校或区域的审核人员可以审核评论"))
+    if comment.status != CommentStatus.PENDING:
+        raise ValidationError(_("该评论已审核（%(s)s）") % {"s": comment.get_status_display()})
+    reason = str(reason or "").strip()
+    if not approve and not reason:
+        raise ValidationError({"reason": _("不通过时请填写原因")})
+    if len(reason) > MAX_MODERATION_REASON:
+        raise ValidationError({"reason": _("原因不超过 %(n)d 字") % {"n": MAX_MODERATION_REASON}})
+    comment.status = CommentStatus.APPROVED if approve else CommentStatus.REJECTED
+    comment.reason = "" if approve else reason
+    comment.moderated_by = actor
+    comment.moderated_at = timezone.now()
+    comment.full_clean()
+    comment.save()
+    if approve:
+        Resource.objects.filter(pk=comment.resource_id).update(comment_count=F("comment_count") + 1)
+    audit_record(
+        actor=actor,
+        action="resource.comment_approve" if approve else "resource.comment_reject",
+        target_type="resources.comment",
+        target_id=str(comment.pk),
+        target_repr=comment.resource.title[:255],
+        request=request,
+        details={"resource": comment.resource_id, "reason": comment.reason},
+    )
+    return comment
+
+
+@transaction.atomic
+def resource_complain(
+    *,
+    actor: Any,
+    resource: Resource,
+    category: str,
+    text: Any,
+    request: HttpRequest | None = None,
+) -> Complaint:
+    """举报: one per user and resource. Enough complaints withdraw it automatically."""
+    if category not in ComplaintCategory.values:
+        raise ValidationError({"category": _("请选择举报类型")})
+    text = _clean_text(text, limit=COMPLAINT_MAX_CHARS, empty=_("请说明举报理由"), field="text")
+    resource = _locked(resource)
+    _engage_check(actor, resource)
+    if Complaint.objects.filter(resource=resource, user=actor).exists():
+        raise ValidationError(_("你已经举报过该资源，请等待处理"))
+    complaint = Complaint(
+        resource=resource,
+        user=actor,
+        user_name=_name(actor),
+        category=category,
+        text=text,
+        created_at=timezone.now(),
+    )
+    complaint.full_clean()
+    complaint.save()
+    audit_record(
+        actor=actor,
+        action="resource.complain",
+        target_type="resources.complaint",
+        target_id=str(complaint.pk),
+        target_repr=resource.title[:255],
+        request=request,
+        details={"resource": resource.pk, "category": category},
+    )
+    auto_withdraw_check(resource=resource, request=request)
+    return complaint
+
+
+@transaction.atomic
+def complaint_handle(
+    *,
+    actor: Any,
+    complaint: Complaint,
+    uphold: bool,
+    resolution: str = "",
+    request: HttpRequest | None = None,
+) -> Complaint:
+    """A moderator of the resource's school or region upholds a complaint (the resource,
+    if still published, is withdrawn with the complaint as reason) or dismisses it."""
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    resource = _locked(complaint.resource)
+    if not moderates(actor, resource):
+        raise ValidationError(_("只有资源所在学校或区域的审核人员可以处理举报"))
+    if complaint.status != ComplaintStatus.OPEN:
+        raise ValidationError(_("该举报已处理（%(s)s）") % {"s": complaint.get_status_display()})
+    resolution = str(resolution or "").strip()
+    if uphold and not resolution:
+        raise ValidationError({"resolution": _("举报成立时请填写处理意见（将作为下架原因）")})
+    if len(resolution) > MAX_MODERATION_REASON:
+        raise ValidationError(
+            {"resolution": _("处理意见不超过 %(n)d 字") % {"n": MAX_MODERATION_REASON}}
+        )
+    complaint.status = ComplaintStatus.UPHELD if uphold else ComplaintStatus.DISMISSED
+    complaint.resolution = resolution
+    complaint.handled_by = actor
+    complaint.handled_at = timezone.now()
+    complaint.save()
+    audit_record(
+        actor=actor,
+        action="resource.complaint_uphold" if uphold else "resource.complaint_dismiss",
+        target_type="resources.complaint",
+        target_id=str(complaint.pk),
+        target_repr=resource.title[:255],
+        request=request,
+        details={"resource": resource.pk, "resolution": resolution},
+    )
+    if uphold and resource.is_published:
+        reason = _("举报成立（%(c)s）：%(r)s") % {
+            "c": complaint.get_category_display(),
+            "r": resolution,
+        }
+        _take_down(resource, actor=actor, reason=reason, request=request)
+    return complaint
+
+
+def auto_withdraw_reason(resource: Resource) -> str:
+    """Why the platform should withdraw a published resource now, or "" (see conf.py)."""
+    limit = conf.auto_withdraw_complaints()
+    if limit > 0:
+        complainers = (
+            Complaint.objects.filter(
+                resource_id=resource.pk,
+                status__in=[ComplaintStatus.OPEN, ComplaintStatus.UPHELD],
+                user__isnull=False,
+            )
+            .values("user_id")
+            .distinct()
+            .count()
+        )
+        if complainers >= limit:
+            return _("自动下架：%(n)d 位用户举报，达到 %(t)d 人的阈值，待审核人员复核") % {
+                "n": complainers,
+                "t": limit,
+            }
+    minimum = conf.auto_withdraw_min_ratings()
+    floor = conf.auto_withdraw_rating()
+    if minimum > 0 and resource.rating_count >= minimum:
+        average = resource.rating_sum / resource.rating_count
+        if average < floor:
+            return _(
+                "自动下架：%(n)d 人评分，平均 %(a).1f 分，低于 %(f).1f 分的阈值，待审核人员复核"
+            ) % {"n": resource.rating_count, "a": average, "f": floor}
+    return ""
+
+
+def auto_withdraw_check(*, resource: Resource, request: HttpRequest | None = None) -> bool:
+    """Withdraw a locked, published resource through the withdrawal path when complaints
+    or ratings reach their thresholds. Called inside the rating and complaint writes."""
+    if resource.status != ResourceStatus.PUBLISHED:
+        return False
+    reason = auto_withdraw_reason(resource)
+    if not reason:
+        return False
+    _take_down(resource, actor=None, reason=reason, request=request, automatic=True)
+    return True
 
 
 # ---------------------------------------------------------------------------- index

@@ -21,4 +21,15 @@ urlpatterns = [
     path("<int:resource_pk>/review/school/", views.review_school, name="review_school"),
     path("<int:resource_pk>/review/county/", views.review_county, name="review_county"),
     path("<int:resource_pk>/withdraw/", views.withdraw, name="withdraw"),
+    # Engagement: ratings, reviewed comments, complaints (RESOURCE_RATE) and their
+    # moderation (RESOURCE_MODERATE), usage statistics, the ranking.
+    path("<int:resource_pk>/rate/", views.rate, name="rate"),
+    path("<int:resource_pk>/comment/", views.comment, name="comment"),
+    path("<int:resource_pk>/complain/", views.complain, name="complain"),
+    path("moderation/", views.moderation, name="moderation"),
+    path("comments/<int:comment_pk>/moderate/", views.comment_moderate, name="comment_moderate"),
+    path("complaints/<int:complaint_pk>/handle/", views.complaint_handle, name="complaint_handle"),
+    path("stats/", views.stats, name="stats"),
+    path("stats/export.csv", views.stats_csv, name="stats_csv"),
+    path("ranking/", views.ranking, name="ranking"),
 ]

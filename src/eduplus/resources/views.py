@@ -29,13 +29,26 @@ from eduplus.core.roles import Action
 from eduplus.core.scoping import access_object
 from eduplus.resources import selectors, services
 from eduplus.resources.forms import (
+    CommentForm,
+    CommentModerationForm,
+    ComplaintForm,
+    ComplaintHandlingForm,
     CountyReviewForm,
     MetadataForm,
+    RatingForm,
     SchoolReviewForm,
     UploadForm,
     WithdrawForm,
 )
-from eduplus.resources.models import Resource, ResourceStatus, ReviewCheck
+from eduplus.resources.models import (
+    Comment,
+    Complaint,
+    Resource,
+    ResourceStatus,
+    ReviewCheck,
+    Stage,
+    Subject,
+)
 from eduplus.resources.uploads import human_size
 
 
@@ -92,6 +105,9 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "facets_inline": inline,
         "can_upload": user_can(request.user, Action.RESOURCE_UPLOAD),
     }
+    if not filters.q and not filters.is_filtered and page.page == 1:
+        # 为你推荐: on the landing page only (no query, no filter).
+        context["recommended"] = selectors.recommended_for(request.user, 6)
     if inline:
         context.update(_facets_context(request, filters))
     return render(request, "resources/search.html", context)
@@ -167,7 +183,19 @@ def _detail_context(request: HttpRequest, resource: Resource, **extra: Any) -> d
         and resource.status == ResourceStatus.SCHOOL_APPROVED,
         "may_withdraw": services.may_withdraw(user, resource) and resource.is_published,
         "withdraw_form": WithdrawForm(),
+        "may_rate": services.may_rate(user, resource),
+        "is_author": resource.author_id == user.pk,
+        "moderates": services.moderates(user, resource),
+        "comments": list(selectors.resource_comments(user, resource)[:COMMENTS_SHOWN]),
     }
+    if context["may_rate"]:
+        mine = selectors.user_rating(user, resource)
+        context["my_rating"] = mine
+        context.setdefault(
+            "rating_form", RatingForm(initial={"score": mine.score if mine else None})
+        )
+        context.setdefault("comment_form", CommentForm())
+        context.setdefault("complaint_form", ComplaintForm())
     if editable and "edit_form" not in extra:
         context["edit_form"] = MetadataForm(initial=_initial(resource))
     context.update(extra)
@@ -186,9 +214,15 @@ def _initial(resource: Resource) -> dict[str, Any]:
     }
 
 
+COMMENTS_SHOWN = 50
+
+
 @require_action(Action.RESOURCE_VIEW)
 def detail(request: HttpRequest, resource_pk: int) -> HttpResponse:
     resource = _resource(request, resource_pk)
+    if resource.is_published:
+        services.resource_view_record(actor=request.user, resource=resource)
+        resource.view_count += 1  # the page shows this view too
     return render(request, "resources/detail.html", _detail_context(request, resource))
 
 
@@ -473,3 +507,208 @@ def withdraw(request: HttpRequest, resource_pk: int) -> HttpResponse:
     else:
         messages.success(request, _("资源已下架"))
     return redirect("resources:detail", resource_pk=resource.pk)
+
+
+# ------------------------------------------------------------- engagement (互动)
+
+
+def _back(resource: Resource, anchor: str) -> HttpResponse:
+    from django.urls import reverse
+
+    return redirect(reverse("resources:detail", args=[resource.pk]) + f"#{anchor}")
+
+
+@require_POST
+@require_action(Action.RESOURCE_RATE)
+def rate(request: HttpRequest, resource_pk: int) -> HttpResponse:
+    resource = _resource(request, resource_pk)
+    try:
+        services.resource_rate(
+            actor=request.user,
+            resource=resource,
+            score=request.POST.get("score", ""),
+            request=request,
+        )
+    except ValidationError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, _("感谢评分"))
+    return _back(resource, "rating")
+
+
+@require_POST
+@require_action(Action.RESOURCE_RATE)
+def comment(request: HttpRequest, resource_pk: int) -> HttpResponse:
+    resource = _resource(request, resource_pk)
+    try:
+        services.resource_comment(
+            actor=request.user,
+            resource=resource,
+            body=request.POST.get("body", ""),
+            request=request,
+        )
+    except ValidationError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, _("评论已提交，审核通过后向其他用户显示"))
+    return _back(resource, "comments")
+
+
+@require_POST
+@require_action(Action.RESOURCE_RATE)
+def complain(request: HttpRequest, resource_pk: int) -> HttpResponse:
+    resource = _resource(request, resource_pk)
+    try:
+        services.resource_complain(
+            actor=request.user,
+            resource=resource,
+            category=request.POST.get("category", ""),
+            text=request.POST.get("text", ""),
+            request=request,
+        )
+    except ValidationError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, _("举报已提交，审核人员会尽快处理"))
+    return _back(resource, "complaint")
+
+
+@require_action(Action.RESOURCE_MODERATE)
+def moderation(request: HttpRequest) -> HttpResponse:
+    """评论审核与举报处理: pending comments and open complaints in the user's scope."""
+    comments = paginate(request, selectors.moderation_comments(request.user))
+    complaints = list(selectors.moderation_complaints(request.user)[:100])
+    return render(
+        request,
+        "resources/moderation.html",
+        {
+            "page": comments,
+            "complaints": complaints,
+            "comment_form": CommentModerationForm(),
+            "complaint_form": ComplaintHandlingForm(),
+        },
+    )
+
+
+@require_POST
+@require_action(Action.RESOURCE_MODERATE)
+def comment_moderate(request: HttpRequest, comment_pk: int) -> HttpResponse:
+    target = access_object(
+        request.user, Comment.objects.select_related("resource"), pk=comment_pk, request=request
+    )
+    form = CommentModerationForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("请选择审核结论"))
+        services.comment_moderate(
+            actor=request.user,
+            comment=target,
+            approve=form.cleaned_data["decision"] == "approve",
+            reason=form.cleaned_data.get("reason", ""),
+            request=request,
+        )
+    except ValidationError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, _("评论审核已完成"))
+    return redirect("resources:moderation")
+
+
+@require_POST
+@require_action(Action.RESOURCE_MODERATE)
+def complaint_handle(request: HttpRequest, complaint_pk: int) -> HttpResponse:
+    target = access_object(
+        request.user, Complaint.objects.select_related("resource"), pk=complaint_pk, request=request
+    )
+    form = ComplaintHandlingForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("请选择处理结论"))
+        services.complaint_handle(
+            actor=request.user,
+            complaint=target,
+            uphold=form.cleaned_data["decision"] == "uphold",
+            resolution=form.cleaned_data.get("resolution", ""),
+            request=request,
+        )
+    except ValidationError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, _("举报已处理"))
+    return redirect("resources:moderation")
+
+
+# ------------------------------------------------------------- statistics, ranking
+
+
+@require_action(Action.RESOURCE_MODERATE)
+def stats(request: HttpRequest) -> HttpResponse:
+    """使用统计 by region and school, scoped; drill down by clicking a row."""
+    table = selectors.usage_stats(request.user, request.GET.get("region", ""))
+    return render(request, "resources/stats.html", {"table": table})
+
+
+@require_action(Action.RESOURCE_MODERATE)
+def stats_csv(request: HttpRequest) -> HttpResponse:
+    import csv
+
+    table = selectors.usage_stats(request.user, request.GET.get("region", ""))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, "resource-usage.csv") or ""
+    response.write("\ufeff")  # Excel opens UTF-8 Chinese with the BOM
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("代码") if table.level == "region" else _("学校编号"),
+            _("地区") if table.level == "region" else _("学校"),
+            _("已发布资源"),
+            _("浏览"),
+            _("下载"),
+            _("评分人数"),
+            _("平均评分"),
+            _("评论"),
+        ]
+    )
+    for r in [*table.rows, table.total]:
+        writer.writerow(
+            [
+                r.key,
+                r.name or _("合计"),
+                r.resources,
+                r.views,
+                r.downloads,
+                r.ratings,
+                "" if r.rating_average is None else f"{r.rating_average:.1f}",
+                r.comments,
+            ]
+        )
+    return response
+
+
+@require_action(Action.RESOURCE_VIEW)
+def ranking(request: HttpRequest) -> HttpResponse:
+    """优质资源排行榜, filterable by stage, subject and period."""
+    stage = request.GET.get("stage", "")
+    subject = request.GET.get("subject", "")
+    period = request.GET.get("period", "all")
+    if period not in selectors.PERIODS:
+        period = "all"
+    items = selectors.ranking(request.user, stage=stage, subject=subject, period=period)
+    return render(
+        request,
+        "resources/ranking.html",
+        {
+            "items": items,
+            "stage": stage if stage in Stage.values else "",
+            "subject": subject if subject in Subject.values else "",
+            "period": period,
+            "stages": Stage.choices,
+            "subjects": Subject.choices,
+            "periods": [
+                ("7", _("近7天")),
+                ("30", _("近30天")),
+                ("365", _("近一年")),
+                ("all", _("全部")),
+            ],
+        },
+    )

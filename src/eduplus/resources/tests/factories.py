@@ -120,3 +120,23 @@ def public_resource() -> Resource:
     resource = uploaded(teacher, "公开走查资源")
     services.resource_school_review(actor=admin, resource=resource, approve=True)
     return services.resource_county_review(actor=officer, resource=resource, checks=passed())
+
+
+def engagement_objects(county: Any) -> dict[str, Any]:
+    """For the scope walk: a published resource of the county's teacher with a pending
+    comment and an open complaint by the county's student (moderated like the school:
+    its administrator and the officers above). Idempotent within a test."""
+    from eduplus.resources.models import Comment, Complaint
+
+    title = f"{county.school.name[:3]}互动资源"
+    resource = Resource.objects.filter(title=title).first()
+    if resource is None:
+        resource = published(county, title)
+    student = county.users["student"]
+    comment = Comment.objects.filter(resource=resource).first() or services.resource_comment(
+        actor=student, resource=resource, body="讲得很清楚"
+    )
+    complaint = Complaint.objects.filter(resource=resource).first() or services.resource_complain(
+        actor=student, resource=resource, category="other", text="第3页有错别字"
+    )
+    return {"resource": resource, "comment": comment, "complaint": complaint}
