@@ -244,12 +244,12 @@ def seed_demo(*, province: str, seed: int, say: Callable[[str], None]) -> int:
     for expert in experts:
         services.expert_appoint(actor=county_user, user=expert, rnd=rnd)
     items = list(rnd.items.select_related("resource").order_by("id")[:12])
+    panel_schools = dict(Expert.objects.filter(round=rnd).values_list("user_id", "school_id"))
     for k, item in enumerate(items):
         for j, expert in enumerate(experts):
             conflicted = item.resource.author_id == expert.pk or (
-                own_school is not None and expert == demo_teacher
-                and item.resource.school_id == own_school.pk
-            )  # fmt: skip
+                panel_schools.get(expert.pk) == item.resource.school_id
+            )
             base = 0.92 - 0.04 * k + rng.uniform(-0.03, 0.03)
             points = {c["name"]: max(0, min(c["weight"], round(c["weight"] * base)))
                       for c in rnd.rubric}  # fmt: skip
