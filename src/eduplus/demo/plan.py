@@ -259,8 +259,10 @@ class Planner:
         self.spec = spec
         self.rng = random.Random(f"eduplus-demo:{seed}:{province.code}:plan")
         self.anchors = anchors
-        self.next_school_id = school_id_base
-        self.next_class_id = class_id_base
+        # The bases are the highest ids used: numbering starts after them (an id of 0
+        # would read as "no school" wherever an id is tested for truth).
+        self.next_school_id = school_id_base + 1
+        self.next_class_id = class_id_base + 1
         self.code_seq = dict(code_offsets)
         self.names_taken: set[str] = set()
 

@@ -122,7 +122,14 @@ def _teacher_account(teacher: Teacher, username: str) -> User:
         user = User.objects.create_user(
             username, _demo_password(), person=teacher.person, display_name=teacher.person.name
         )
-        RoleAssignment.objects.create(user=user, role=Role.TEACHER, school=teacher.school)
+    else:
+        # A reseed made new schools and people: the account follows this seed's teacher.
+        user.person = teacher.person
+        user.display_name = teacher.person.name
+        user.is_active = True
+        user.save(update_fields=["person", "display_name", "is_active"])
+        RoleAssignment.objects.filter(user=user).delete()
+    RoleAssignment.objects.create(user=user, role=Role.TEACHER, school=teacher.school)
     return User.objects.get(pk=user.pk)  # a fresh object: no scope cached before the role
 
 
