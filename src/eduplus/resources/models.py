@@ -362,6 +362,8 @@ class Resource(models.Model):
             models.Index(fields=["status", "-rank", "-id"], name="resources_browse_idx"),
             models.Index(fields=["school", "status"], name="resources_school_status_idx"),
             models.Index(fields=["region", "status"], name="resources_region_status_idx"),
+            # The aggregation feed's cursor order (eduplus.aggregation.feed).
+            models.Index(fields=["updated_at", "id"], name="resources_feed_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
