@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -512,9 +513,23 @@ def withdraw(request: HttpRequest, resource_pk: int) -> HttpResponse:
 # ------------------------------------------------------------- engagement (互动)
 
 
-def _back(resource: Resource, anchor: str) -> HttpResponse:
+def _engage(
+    request: HttpRequest,
+    resource: Resource,
+    call: Callable[[], object],
+    *,
+    success: str,
+    anchor: str,
+) -> HttpResponse:
+    """Run one engagement service; flash its error or ``success``; back to the section."""
     from django.urls import reverse
 
+    try:
+        call()
+    except ValidationError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, success)
     return redirect(reverse("resources:detail", args=[resource.pk]) + f"#{anchor}")
 
 
@@ -522,55 +537,55 @@ def _back(resource: Resource, anchor: str) -> HttpResponse:
 @require_action(Action.RESOURCE_RATE)
 def rate(request: HttpRequest, resource_pk: int) -> HttpResponse:
     resource = _resource(request, resource_pk)
-    try:
-        services.resource_rate(
+    return _engage(
+        request,
+        resource,
+        lambda: services.resource_rate(
             actor=request.user,
             resource=resource,
             score=request.POST.get("score", ""),
             request=request,
-        )
-    except ValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, _("感谢评分"))
-    return _back(resource, "rating")
+        ),
+        success=_("感谢评分"),
+        anchor="rating",
+    )
 
 
 @require_POST
 @require_action(Action.RESOURCE_RATE)
 def comment(request: HttpRequest, resource_pk: int) -> HttpResponse:
     resource = _resource(request, resource_pk)
-    try:
-        services.resource_comment(
+    return _engage(
+        request,
+        resource,
+        lambda: services.resource_comment(
             actor=request.user,
             resource=resource,
             body=request.POST.get("body", ""),
             request=request,
-        )
-    except ValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, _("评论已提交，审核通过后向其他用户显示"))
-    return _back(resource, "comments")
+        ),
+        success=_("评论已提交，审核通过后向其他用户显示"),
+        anchor="comments",
+    )
 
 
 @require_POST
 @require_action(Action.RESOURCE_RATE)
 def complain(request: HttpRequest, resource_pk: int) -> HttpResponse:
     resource = _resource(request, resource_pk)
-    try:
-        services.resource_complain(
+    return _engage(
+        request,
+        resource,
+        lambda: services.resource_complain(
             actor=request.user,
             resource=resource,
             category=request.POST.get("category", ""),
             text=request.POST.get("text", ""),
             request=request,
-        )
-    except ValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, _("举报已提交，审核人员会尽快处理"))
-    return _back(resource, "complaint")
+        ),
+        success=_("举报已提交，审核人员会尽快处理"),
+        anchor="complaint",
+    )
 
 
 @require_action(Action.RESOURCE_MODERATE)
