@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from eduplus.core.scoping import ScopedManager, ScopedQuerySet, ScopeFields, scope_for
 from eduplus.regions.models import Region
@@ -533,7 +534,7 @@ class Rating(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="resource_ratings"
     )
-    score = models.PositiveSmallIntegerField(_("评分"))
+    score = models.PositiveSmallIntegerField(pgettext_lazy("user rating", "评分"))
     created_at = models.DateTimeField(_("评分时间"))
     updated_at = models.DateTimeField(_("修改时间"))
 
