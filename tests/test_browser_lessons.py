@@ -4,9 +4,7 @@ officer closes scoring and selects the lesson, and it appears in 优课展示 as
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +19,7 @@ from eduplus.testing.database import (  # noqa: F401 - autouse fixtures
     shared_database_restored,
 )
 from eduplus.testing.factories import DEMO_PASSWORD
-from tests.browser_util import submit_login
+from tests.browser_util import Shots, submit_login
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -31,20 +29,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
 ]
-
-SHOTS = Path(os.environ.get("EDUPLUS_LESSON_SHOTS", "/tmp/hC-shots"))
-
-
-class Shots:
-    def __init__(self, prefix: str) -> None:
-        self.prefix, self.step = prefix, 0
-        SHOTS.mkdir(parents=True, exist_ok=True)
-
-    def __call__(self, page: Any, label: str) -> None:
-        self.step += 1
-        page.screenshot(
-            path=str(SHOTS / f"{self.prefix}-{self.step:02d}-{label}.png"), full_page=True
-        )
 
 
 def new_page(browser: Any, live_server: Any, username: str) -> Any:
