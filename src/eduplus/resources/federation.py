@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,7 +42,7 @@ from eduplus.resources.models import (
     Topic,
     rank_score,
 )
-from eduplus.resources.services import facets_changed, storage_name
+from eduplus.resources.services import facets_changed, stored_content
 from eduplus.resources.uploads import TYPE_RULES, CheckedFile, check_upload, max_size
 from eduplus.schools.models import School
 
@@ -249,67 +249,62 @@ def resource_harvest_create(
         )  # fmt: skip
     if Resource.objects.filter(sha256=checked.sha256).exists():
         raise ValidationError({"file": _("该文件已在平台中")})
-    storage = Resource._meta.get_field("file").storage  # type: ignore[attr-defined]
-    name = storage_name(checked.sha256, checked.extension)
-    written = False
-    if not storage.exists(name):
-        with path.open("rb") as handle:
-            name = storage.save(name, File(handle))
-        written = True
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            resource = Resource(
-                author=None,
-                school=school,
-                region=region,
-                file=name,
-                sha256=checked.sha256,
-                size=checked.size,
-                file_format=checked.extension,
-                mime_type=checked.mime_type,
-                original_name=(original_name or f"{clean_meta.title}.{checked.extension}")[-255:],
-                status=ResourceStatus.PUBLISHED if publish else ResourceStatus.SCHOOL_APPROVED,
-                submitted_at=now,
-                published_at=now if publish else None,
-                quality=3,
-                rank=rank_score(3, 0),
-            )
-            _apply(resource, clean_meta)
-            resource.full_clean()
-            resource.save()
-            resource.topics.set(clean_meta.topics)
-            if publish:
-                search.index_documents([resource])
-                facets_changed()
-                _event(
-                    resource,
-                    EventKind.PUBLISHED,
-                    label,
-                    _("从“%(s)s”汇聚，受信任来源直接发布") % {"s": label},
-                )
-            else:
-                _event(
-                    resource,
-                    EventKind.SUBMITTED,
-                    label,
-                    _("从“%(s)s”汇聚，待县级审核") % {"s": label},
-                )
-            _audit(
-                actor,
-                "resource.harvest_create",
+    with (
+        path.open("rb") as handle,
+        stored_content(
+            checked.sha256,
+            checked.extension,
+            lambda: File(handle),
+            race_message=_("该文件刚刚已由其他来源写入"),
+        ) as name,
+        transaction.atomic(),
+    ):
+        resource = Resource(
+            author=None,
+            school=school,
+            region=region,
+            file=name,
+            sha256=checked.sha256,
+            size=checked.size,
+            file_format=checked.extension,
+            mime_type=checked.mime_type,
+            original_name=(original_name or f"{clean_meta.title}.{checked.extension}")[-255:],
+            status=ResourceStatus.PUBLISHED if publish else ResourceStatus.SCHOOL_APPROVED,
+            submitted_at=now,
+            published_at=now if publish else None,
+            quality=3,
+            rank=rank_score(3, 0),
+        )
+        _apply(resource, clean_meta)
+        resource.full_clean()
+        resource.save()
+        resource.topics.set(clean_meta.topics)
+        if publish:
+            search.index_documents([resource])
+            facets_changed()
+            _event(
                 resource,
+                EventKind.PUBLISHED,
                 label,
-                sha256=checked.sha256,
-                size=checked.size,
-                published=publish,
+                _("从“%(s)s”汇聚，受信任来源直接发布") % {"s": label},
             )
-    except (ValidationError, IntegrityError) as exc:
-        if written and not Resource.objects.filter(file=name).exists():
-            storage.delete(name)
-        if isinstance(exc, IntegrityError):
-            raise ValidationError({"file": _("该文件刚刚已由其他来源写入")}) from exc
-        raise
+        else:
+            _event(
+                resource,
+                EventKind.SUBMITTED,
+                label,
+                _("从“%(s)s”汇聚，待县级审核") % {"s": label},
+            )
+        _audit(
+            actor,
+            "resource.harvest_create",
+            resource,
+            label,
+            sha256=checked.sha256,
+            size=checked.size,
+            published=publish,
+        )
     return resource
 
 

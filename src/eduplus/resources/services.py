@@ -18,7 +18,8 @@ The lifecycle (状态流转)::
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -249,6 +250,30 @@ def storage_name(sha256: str, extension: str) -> str:
     return f"resources/{sha256[:2]}/{sha256}.{extension}"
 
 
+@contextmanager
+def stored_content(
+    sha256: str, extension: str, content: Callable[[], Any], *, race_message: str
+) -> Iterator[str]:
+    """The stored name of a file's content, written from ``content()`` unless those bytes
+    are already stored; for creating the resource that holds it. When the creation is
+    refused, a file written here that no resource holds is removed again, and losing
+    the race to a concurrent creation of the same file becomes ``race_message``."""
+    field_storage = Resource._meta.get_field("file").storage  # type: ignore[attr-defined]
+    name = storage_name(sha256, extension)
+    written = False
+    if not field_storage.exists(name):
+        name = field_storage.save(name, content())
+        written = True
+    try:
+        yield name
+    except (ValidationError, IntegrityError) as exc:
+        if written and not Resource.objects.filter(file=name).exists():
+            field_storage.delete(name)
+        if isinstance(exc, IntegrityError):
+            raise ValidationError({"file": race_message}) from exc
+        raise
+
+
 def resource_upload(
     *,
     actor: Any,
@@ -280,53 +305,51 @@ def resource_upload(
     if duration is None and checked.extension == "mp4":
         duration = mp4_duration_seconds(upload.file)  # type: ignore[arg-type]
 
-    field_storage = Resource._meta.get_field("file").storage  # type: ignore[attr-defined]
-    name = storage_name(checked.sha256, checked.extension)
-    written = False
-    if not field_storage.exists(name):
+    def content() -> UploadedFile:
         upload.seek(0)
-        name = field_storage.save(name, upload)
-        written = True
-    try:
-        with transaction.atomic():
-            resource = Resource(
-                author=actor,
-                author_name=_name(actor),
-                school=school,
-                region_id=school.region_id,
-                file=name,
-                sha256=checked.sha256,
-                size=checked.size,
-                file_format=checked.extension,
-                mime_type=checked.mime_type,
-                original_name=(upload.name or "")[-255:],
-                duration_seconds=duration,
-                status=ResourceStatus.SUBMITTED,
-                submitted_at=timezone.now(),
-            )
-            _apply(resource, meta)
-            resource.full_clean()
-            resource.save()
-            resource.topics.set(meta.topics)
-            _event(resource, EventKind.SUBMITTED, actor)
-            _audit(
-                actor,
-                "resource.upload",
-                resource,
-                request,
-                sha256=checked.sha256,
-                size=checked.size,
-                format=checked.extension,
-                school=school.code,
-            )
-            _send(actor, "shared", resource)
-    except (ValidationError, IntegrityError) as exc:
-        if written and not Resource.objects.filter(file=name).exists():
-            field_storage.delete(name)
-        if isinstance(exc, IntegrityError):
+        return upload
+
+    with (
+        stored_content(
+            checked.sha256,
+            checked.extension,
+            content,
             # A concurrent upload of the same file won the race.
-            raise ValidationError({"file": _("该文件刚刚已由其他用户上传")}) from exc
-        raise
+            race_message=_("该文件刚刚已由其他用户上传"),
+        ) as name,
+        transaction.atomic(),
+    ):
+        resource = Resource(
+            author=actor,
+            author_name=_name(actor),
+            school=school,
+            region_id=school.region_id,
+            file=name,
+            sha256=checked.sha256,
+            size=checked.size,
+            file_format=checked.extension,
+            mime_type=checked.mime_type,
+            original_name=(upload.name or "")[-255:],
+            duration_seconds=duration,
+            status=ResourceStatus.SUBMITTED,
+            submitted_at=timezone.now(),
+        )
+        _apply(resource, meta)
+        resource.full_clean()
+        resource.save()
+        resource.topics.set(meta.topics)
+        _event(resource, EventKind.SUBMITTED, actor)
+        _audit(
+            actor,
+            "resource.upload",
+            resource,
+            request,
+            sha256=checked.sha256,
+            size=checked.size,
+            format=checked.extension,
+            school=school.code,
+        )
+        _send(actor, "shared", resource)
     return resource
 
 

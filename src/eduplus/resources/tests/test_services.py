@@ -78,6 +78,26 @@ def test_the_same_file_twice_is_one_resource(world, settings):
     assert len(media_files(settings)) == 1
 
 
+def test_an_upload_that_loses_the_race_keeps_neither_row_nor_file(world, settings, monkeypatch):
+    """The database refuses the row after the file was written (a concurrent upload of
+    the same bytes committed first): the upload says so and leaves no file behind."""
+    from django.db import IntegrityError
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise IntegrityError("UNIQUE constraint failed: resources_resource.sha256")
+
+    monkeypatch.setattr(services, "_event", refuse)
+    with pytest.raises(ValidationError) as exc:
+        services.resource_upload(
+            actor=world.a.users["teacher"],
+            upload=SimpleUploadedFile("a.pdf", rf.pdf_bytes("竞争上传")),
+            meta=rf.meta("竞争上传"),
+        )
+    assert exc.value.message_dict == {"file": ["该文件刚刚已由其他用户上传"]}
+    assert Resource.objects.count() == 0
+    assert media_files(settings) == []
+
+
 @pytest.mark.parametrize(
     ("name", "content", "rtype", "message"),
     [
