@@ -207,20 +207,8 @@ def activity_act(request: HttpRequest, activity_pk: int) -> HttpResponse:
     op = request.POST.get("op", "")
     user = request.user
     try:
-        if op == "add_expert":
-            expert_user = User.objects.filter(
-                username=request.POST.get("username", "").strip()
-            ).first()
-            services.expert_appoint(
-                actor=user, user=expert_user, activity=activity, request=request
-            )
-            messages.success(request, _("已聘任专家"))
-        elif op == "remove_expert":
-            expert = activity.experts.filter(pk=_int(request.POST.get("expert")) or 0).first()
-            if expert is None:
-                raise ValidationError(_("专家组中没有该专家"))
-            services.expert_remove(actor=user, expert=expert, request=request)
-            messages.success(request, _("已移出专家组"))
+        if op in PANEL_OPS:
+            _panel_op(request, op, activity=activity)
         elif op == "start_scoring":
             services.activity_start_scoring(actor=user, activity=activity, request=request)
             messages.success(request, _("评审已开始，课例不能再修改；专家可在“评审任务”中评分"))
@@ -243,6 +231,32 @@ def activity_act(request: HttpRequest, activity_pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     return redirect("lessons:activity_detail", activity_pk=activity.pk)
+
+
+PANEL_OPS = ("add_expert", "remove_expert")
+
+
+def _panel_op(
+    request: HttpRequest,
+    op: str,
+    *,
+    activity: Activity | None = None,
+    rnd: SelectionRound | None = None,
+) -> None:
+    """The expert-panel steps (``PANEL_OPS``) an activity and a 精品 round share."""
+    if op == "add_expert":
+        expert_user = User.objects.filter(username=request.POST.get("username", "").strip()).first()
+        services.expert_appoint(
+            actor=request.user, user=expert_user, activity=activity, rnd=rnd, request=request
+        )
+        messages.success(request, _("已聘任专家"))
+        return
+    panel = activity.experts if activity is not None else rnd.experts  # type: ignore[union-attr]
+    expert = panel.filter(pk=_int(request.POST.get("expert")) or 0).first()
+    if expert is None:
+        raise ValidationError(_("专家组中没有该专家"))
+    services.expert_remove(actor=request.user, expert=expert, request=request)
+    messages.success(request, _("已移出专家组"))
 
 
 def _int(value: Any) -> int | None:
@@ -617,18 +631,8 @@ def round_act(request: HttpRequest, round_pk: int) -> HttpResponse:
     op = request.POST.get("op", "")
     user = request.user
     try:
-        if op == "add_expert":
-            expert_user = User.objects.filter(
-                username=request.POST.get("username", "").strip()
-            ).first()
-            services.expert_appoint(actor=user, user=expert_user, rnd=rnd, request=request)
-            messages.success(request, _("已聘任专家"))
-        elif op == "remove_expert":
-            expert = rnd.experts.filter(pk=_int(request.POST.get("expert")) or 0).first()
-            if expert is None:
-                raise ValidationError(_("专家组中没有该专家"))
-            services.expert_remove(actor=user, expert=expert, request=request)
-            messages.success(request, _("已移出专家组"))
+        if op in PANEL_OPS:
+            _panel_op(request, op, rnd=rnd)
         elif op == "rank":
             services.round_rank_refresh(actor=user, rnd=rnd, request=request)
             messages.success(request, _("已按当前评分计算名次"))

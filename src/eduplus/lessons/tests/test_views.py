@@ -194,3 +194,21 @@ def test_list_page_queries_do_not_grow(
     assert len(many.captured_queries) <= len(few.captured_queries), "\n".join(
         q["sql"][:150] for q in many.captured_queries
     )
+
+
+def test_the_panel_of_an_activity_and_of_a_round_is_changed_through_the_pages(setup, login, client):
+    rnd = lf.lesson_objects(setup.world.a)["round"]
+    expert = setup.experts[0]
+    login(setup.officer)
+    for url, panel in (
+        (f"/lessons/activities/{setup.activity.pk}/act/", setup.activity.experts),
+        (f"/lessons/rounds/{rnd.pk}/act/", rnd.experts),
+    ):
+        client.post(url, {"op": "add_expert", "username": expert.username})
+        member = panel.get(user=expert)
+        page = client.post(url, {"op": "remove_expert", "expert": 999999}, follow=True)
+        assert "专家组中没有该专家" in page.content.decode()
+        assert panel.filter(pk=member.pk).exists()
+        page = client.post(url, {"op": "remove_expert", "expert": member.pk}, follow=True)
+        assert "已移出专家组" in page.content.decode()
+        assert not panel.filter(user=expert).exists()
