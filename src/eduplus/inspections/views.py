@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from eduplus.core.audit import audit_record
+from eduplus.core.feedback import error_text
 from eduplus.core.pagination import paginate, querystring_without_page
 from eduplus.core.permissions import require_action
 from eduplus.core.roles import Action
@@ -55,10 +56,6 @@ from eduplus.inspections.selectors import (
     verify_inputs,
 )
 from eduplus.regions.models import Region
-
-
-def _errors(exc: ValidationError) -> str:
-    return "；".join(str(m) for m in exc.messages)
 
 
 def _plan(request: HttpRequest, plan_pk: int) -> InspectionPlan:
@@ -128,7 +125,7 @@ def plan_create(request: HttpRequest) -> HttpResponse:
         try:
             plan = services.plan_create(actor=request.user, request=request, **_plan_fields(form))
         except ValidationError as exc:
-            form.add_error(None, _errors(exc))
+            form.add_error(None, error_text(exc))
         else:
             messages.success(request, _("抽查计划已创建。核对候选范围后即可抽取。"))
             return redirect("inspections:plan_detail", plan_pk=plan.pk)
@@ -162,7 +159,7 @@ def plan_edit(request: HttpRequest, plan_pk: int) -> HttpResponse:
                 actor=request.user, plan=plan, request=request, **_plan_fields(form)
             )
         except ValidationError as exc:
-            form.add_error(None, _errors(exc))
+            form.add_error(None, error_text(exc))
         else:
             messages.success(request, _("计划已保存"))
             return redirect("inspections:plan_detail", plan_pk=plan.pk)
@@ -197,7 +194,7 @@ def plan_draw(request: HttpRequest, plan_pk: int) -> HttpResponse:
     except DrawError as exc:
         messages.error(request, exc.message)
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request, _("抽取完成，计划已锁定。请核对后“公开抽查名单”，公众即可复核抽取过程。")
@@ -212,7 +209,7 @@ def plan_publish(request: HttpRequest, plan_pk: int) -> HttpResponse:
     try:
         services.plan_publish(actor=request.user, plan=plan, request=request)
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("抽查名单、随机种子和抽取输入已公开"))
     return redirect("inspections:plan_detail", plan_pk=plan.pk)
@@ -231,7 +228,7 @@ def plan_cancel(request: HttpRequest, plan_pk: int) -> HttpResponse:
             actor=request.user, plan=plan, reason=form.cleaned_data["reason"], request=request
         )
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("计划已撤销，原因已记录"))
     return redirect("inspections:plan_detail", plan_pk=plan.pk)
@@ -340,7 +337,7 @@ def result_edit(request: HttpRequest, target_pk: int) -> HttpResponse:
                 for name, errors in exc.message_dict.items():
                     form.add_error(name if name in form.fields else None, errors)
             else:
-                form.add_error(None, _errors(exc))
+                form.add_error(None, error_text(exc))
         else:
             messages.success(request, _("检查结果已保存。核对无误后可点“公开结果”。"))
             return redirect("inspections:plan_detail", plan_pk=target.plan_id)
@@ -360,7 +357,7 @@ def result_publish(request: HttpRequest, target_pk: int) -> HttpResponse:
     try:
         services.result_publish(actor=request.user, target=target, request=request)
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("检查结果已公开"))
     return redirect("inspections:plan_detail", plan_pk=target.plan_id)
@@ -376,7 +373,7 @@ def pools(request: HttpRequest) -> HttpResponse:
         try:
             pool = services.pool_create(actor=request.user, request=request, **form.cleaned_data)
         except ValidationError as exc:
-            form.add_error(None, _errors(exc))
+            form.add_error(None, error_text(exc))
         else:
             messages.success(request, _("检查人员库已创建，请添加或导入检查人员"))
             return redirect("inspections:pool_detail", pool_pk=pool.pk)
@@ -401,7 +398,7 @@ def pool_detail(request: HttpRequest, pool_pk: int) -> HttpResponse:
                 actor=request.user, pool=pool, request=request, **form.cleaned_data
             )
         except ValidationError as exc:
-            form.add_error(None, _errors(exc))
+            form.add_error(None, error_text(exc))
         else:
             messages.success(request, _("已添加检查人员"))
             return redirect("inspections:pool_detail", pool_pk=pool.pk)
@@ -487,7 +484,7 @@ def inspector_edit(request: HttpRequest, inspector_pk: int) -> HttpResponse:
                 actor=request.user, inspector=inspector, request=request, **form.cleaned_data
             )
         except ValidationError as exc:
-            form.add_error(None, _errors(exc))
+            form.add_error(None, error_text(exc))
         else:
             messages.success(request, _("检查人员信息已保存"))
             return redirect("inspections:pool_detail", pool_pk=inspector.pool_id)

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from eduplus.accounts.models import User
 from eduplus.core.audit import audit_record
+from eduplus.core.feedback import error_text
 from eduplus.core.pagination import paginate, querystring_without_page
 from eduplus.core.permissions import require_action, user_can
 from eduplus.core.roles import Action
@@ -41,10 +42,6 @@ from eduplus.lessons.models import (
 )
 from eduplus.regions.models import Region
 from eduplus.schools.models import School
-
-
-def _errors(exc: ValidationError) -> str:
-    return "；".join(str(m) for m in exc.messages)
 
 
 def _activity(request: HttpRequest, activity_pk: int) -> Activity:
@@ -114,7 +111,7 @@ def _parse_rubric(form: Any) -> list[dict[str, Any]] | None:
     try:
         return services.parse_rubric(form.cleaned_data["rubric"])
     except ValidationError as exc:
-        form.add_error("rubric", _errors(exc))
+        form.add_error("rubric", error_text(exc))
         return None
 
 
@@ -154,7 +151,7 @@ def activity_create(request: HttpRequest) -> HttpResponse:
                     request=request,
                 )
             except ValidationError as exc:
-                form.add_error(None, _errors(exc))
+                form.add_error(None, error_text(exc))
             else:
                 messages.success(request, _("活动已创建。下一步：聘任评审专家（建议至少 3 位）。"))
                 return redirect("lessons:activity_detail", activity_pk=activity.pk)
@@ -229,7 +226,7 @@ def activity_act(request: HttpRequest, activity_pk: int) -> HttpResponse:
         else:
             raise ValidationError(_("未知的操作"))
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     return redirect("lessons:activity_detail", activity_pk=activity.pk)
 
 
@@ -371,7 +368,7 @@ def lesson_submit(request: HttpRequest, activity_pk: int) -> HttpResponse:
                 for key, errs in exc.message_dict.items():
                     form.add_error(key if key in form.fields else None, "；".join(errs))
             else:
-                form.add_error(None, _errors(exc))
+                form.add_error(None, error_text(exc))
         else:
             if "submit" in request.POST:
                 messages.success(request, _("课例已提交。评审开始前仍可修改。"))
@@ -499,7 +496,7 @@ def review(request: HttpRequest) -> HttpResponse:
             else:
                 services.item_score(item=item, **kwargs)  # type: ignore[arg-type]
         except ValidationError as exc:
-            error = _errors(exc)
+            error = error_text(exc)
         else:
             messages.success(request, _("已回避") if recuse else _("评分已保存，评审结束前可修改"))
             return redirect("lessons:review")
@@ -594,7 +591,7 @@ def round_create(request: HttpRequest) -> HttpResponse:
                     request=request,
                 )
             except ValidationError as exc:
-                form.add_error(None, _errors(exc))
+                form.add_error(None, error_text(exc))
             else:
                 messages.success(request, _("遴选已创建。下一步：聘任评审专家。"))
                 return redirect("lessons:round_detail", round_pk=rnd.pk)
@@ -648,5 +645,5 @@ def round_act(request: HttpRequest, round_pk: int) -> HttpResponse:
         else:
             raise ValidationError(_("未知的操作"))
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     return redirect("lessons:round_detail", round_pk=rnd.pk)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from eduplus.core.audit import audit_record
+from eduplus.core.feedback import flash_errors
 from eduplus.core.pagination import paginate, querystring_without_page
 from eduplus.core.permissions import require_action, user_can
 from eduplus.core.roles import Action
@@ -35,15 +36,6 @@ from eduplus.reporting.models import FieldKind, ReportTask, Submission, Submissi
 from eduplus.reporting.values import display_value, raw_from_values
 
 REPORT_ACTIONS = (Action.REPORT_DESIGN, Action.REPORT_REVIEW, Action.REPORT_FILL)
-
-
-def _errors(exc: ValidationError) -> list[str]:
-    return [str(m) for m in exc.messages]
-
-
-def _flash_errors(request: HttpRequest, exc: ValidationError) -> None:
-    for m in _errors(exc):
-        messages.error(request, m)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -156,7 +148,7 @@ def task_remind(request: HttpRequest, task_pk: int) -> HttpResponse:
             request=request,
         )
     except ValidationError as exc:
-        _flash_errors(request, exc)
+        flash_errors(request, exc)
     else:
         if n:
             messages.success(
@@ -241,7 +233,7 @@ def form_list(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            _flash_errors(request, exc)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("表单已创建，请添加字段"))
             return redirect("reporting:form", form_pk=form.pk)
@@ -310,7 +302,7 @@ def form_detail(request: HttpRequest, form_pk: int) -> HttpResponse:
             elif op == "add_rule":
                 _apply_form_errors(rule_form, exc)
             else:
-                _flash_errors(request, exc)
+                flash_errors(request, exc)
                 return redirect("reporting:form", form_pk=form.pk)
     fields = list(form.fields.all())
     return render(
@@ -422,7 +414,7 @@ def submission_review(request: HttpRequest, submission_pk: int) -> HttpResponse:
                 messages.error(request, _("请选择审核通过或退回修改"))
                 return redirect("reporting:review", submission_pk=sub.pk)
         except ValidationError as exc:
-            _flash_errors(request, exc)
+            flash_errors(request, exc)
             return redirect("reporting:review", submission_pk=sub.pk)
     return render(
         request,
@@ -472,7 +464,7 @@ def submission_fill(request: HttpRequest, submission_pk: int) -> HttpResponse:
             raw, errors = exc.cleaned.raw, exc.cleaned.errors
             messages.error(request, str(exc))
         except ValidationError as exc:
-            _flash_errors(request, exc)
+            flash_errors(request, exc)
             return redirect("reporting:fill", submission_pk=sub.pk)
         else:
             if submit:

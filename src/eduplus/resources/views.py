@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from eduplus.core.feedback import flash_errors
 from eduplus.core.pagination import paginate
 from eduplus.core.permissions import require_action, user_can
 from eduplus.core.roles import Action
@@ -51,11 +52,6 @@ from eduplus.resources.models import (
     Subject,
 )
 from eduplus.resources.uploads import human_size
-
-
-def _flash(request: HttpRequest, exc: ValidationError) -> None:
-    for m in exc.messages:
-        messages.error(request, m)
 
 
 def _form_errors(form: Any, exc: ValidationError) -> None:
@@ -257,7 +253,7 @@ def resubmit(request: HttpRequest, resource_pk: int) -> HttpResponse:
     try:
         services.resource_resubmit(actor=request.user, resource=resource, request=request)
     except ValidationError as exc:
-        _flash(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("已重新提交，等待学校审核"))
     return redirect("resources:detail", resource_pk=resource.pk)
@@ -504,7 +500,7 @@ def withdraw(request: HttpRequest, resource_pk: int) -> HttpResponse:
             request=request,
         )
     except ValidationError as exc:
-        _flash(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("资源已下架"))
     return redirect("resources:detail", resource_pk=resource.pk)
@@ -527,7 +523,7 @@ def _engage(
     try:
         call()
     except ValidationError as exc:
-        _flash(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, success)
     return redirect(reverse("resources:detail", args=[resource.pk]) + f"#{anchor}")
@@ -623,7 +619,7 @@ def comment_moderate(request: HttpRequest, comment_pk: int) -> HttpResponse:
             request=request,
         )
     except ValidationError as exc:
-        _flash(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("评论审核已完成"))
     return redirect("resources:moderation")
@@ -647,7 +643,7 @@ def complaint_handle(request: HttpRequest, complaint_pk: int) -> HttpResponse:
             request=request,
         )
     except ValidationError as exc:
-        _flash(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("举报已处理"))
     return redirect("resources:moderation")

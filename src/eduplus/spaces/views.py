@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from eduplus.core.audit import audit_record
+from eduplus.core.feedback import flash_errors
 from eduplus.core.pagination import paginate
 from eduplus.core.permissions import require_action, user_can
 from eduplus.core.roles import Action
@@ -34,12 +35,6 @@ from eduplus.spaces.usage import (
     school_counts,
     total_of,
 )
-
-
-def _errors(request: HttpRequest, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
-
 
 # ------------------------------------------------------------------------ own space
 
@@ -133,7 +128,7 @@ def groups(request: HttpRequest) -> HttpResponse:
                 reach=form["reach"], request=request,
             )  # fmt: skip
         except ValidationError as exc:
-            _errors(request, exc)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("教研组已创建，可以邀请同事加入了"))
             return redirect("spaces:group", group_pk=group.pk)
@@ -193,7 +188,7 @@ def group_join(request: HttpRequest, group_pk: int) -> HttpResponse:
     try:
         services.group_join(group=group, user=request.user, request=request)
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("已加入教研组"))
     return redirect("spaces:group", group_pk=group.pk)
@@ -209,7 +204,7 @@ def group_invite(request: HttpRequest, group_pk: int) -> HttpResponse:
             request=request,
         )  # fmt: skip
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("邀请已发出，对方在“我的空间”中接受后即加入"))
     return redirect("spaces:group", group_pk=group.pk)
@@ -224,7 +219,7 @@ def group_post(request: HttpRequest, group_pk: int) -> HttpResponse:
             group=group, user=request.user, body=request.POST.get("body", ""), request=request
         )
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("已发表"))
     return redirect("spaces:group", group_pk=group.pk)
@@ -246,7 +241,7 @@ def group_share(request: HttpRequest, group_pk: int) -> HttpResponse:
         try:
             services.group_share(group=group, user=request.user, resource=resource, request=request)
         except ValidationError as exc:
-            _errors(request, exc)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("资源已共享到本组"))
     return redirect("spaces:group", group_pk=group.pk)
@@ -353,7 +348,7 @@ def lrs_clients(request: HttpRequest) -> HttpResponse:
                     name=request.POST.get("name", ""), region=region, actor=user, request=request
                 )
             except ValidationError as exc:
-                _errors(request, exc)
+                flash_errors(request, exc)
     return render(
         request,
         "spaces/lrs_clients.html",
