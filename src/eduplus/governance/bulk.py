@@ -62,15 +62,35 @@ def _indexes(table: str, columns: set[str] | None) -> list[tuple[str, str]]:
 
 @contextmanager
 def sqlite_bulk(writes: Mapping[str, tuple[int, set[str] | None]]) -> Iterator[list[str]]:
-    """Around a big write inside a transaction.
+    """Around a big write inside a transaction, deciding what to drop.
 
     ``writes`` maps each table to (rows about to be written, the columns an UPDATE
     changes — ``None`` for an INSERT, which touches every index). Yields the names of
-    the indexes dropped (rebuilt on a clean exit; on an exception the caller's
-    rollback restores them).
+    the indexes dropped (see :func:`sqlite_bulk_tables`).
     """
     total = sum(rows for rows, _columns in writes.values())
     if connection.vendor != "sqlite" or total < BULK_MIN_ROWS:
+        yield []
+        return
+    drop: dict[str, set[str] | None] = {}
+    for table, (rows, columns) in writes.items():
+        if rows < BULK_MIN_ROWS:
+            continue
+        existing = table_rows(table)
+        holds = existing + rows if columns is None else existing
+        if holds and rows >= REBUILD_MIN_SHARE * holds:
+            drop[table] = columns
+    with sqlite_bulk_tables(drop) as dropped:
+        yield dropped
+
+
+@contextmanager
+def sqlite_bulk_tables(drop: Mapping[str, set[str] | None]) -> Iterator[list[str]]:
+    """A big write inside a transaction: a large page cache, and without the indexes of
+    each table in ``drop`` (those over the given columns; ``None``: all of them).
+    Yields the names of the indexes dropped; they are rebuilt on a clean exit (on an
+    exception the caller's rollback restores them). Does nothing off SQLite."""
+    if connection.vendor != "sqlite":
         yield []
         return
     saved: list[tuple[str, str]] = []
@@ -79,15 +99,10 @@ def sqlite_bulk(writes: Mapping[str, tuple[int, set[str] | None]]) -> Iterator[l
         row = cursor.fetchone()
         cache = int(row[0]) if row else -2000
         cursor.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
-        for table, (rows, columns) in writes.items():
-            if rows < BULK_MIN_ROWS:
-                continue
-            existing = table_rows(table)
-            holds = existing + rows if columns is None else existing
-            if holds and rows >= REBUILD_MIN_SHARE * holds:
-                for name, sql in _indexes(table, columns):
-                    cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-                    saved.append((name, sql))
+        for table, columns in drop.items():
+            for name, sql in _indexes(table, columns):
+                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+                saved.append((name, sql))
     try:
         yield [name for name, _sql in saved]
         with connection.cursor() as cursor:

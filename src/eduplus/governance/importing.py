@@ -37,7 +37,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,7 @@ from django.utils.translation import gettext as _
 
 from eduplus.core.audit import audit_record
 from eduplus.core.tabular import EXCEL_SUFFIXES, TabularError, detect_encoding, read_rows
-from eduplus.governance import normalize
+from eduplus.governance import bulk, normalize
 from eduplus.governance.lineage import lineage_emit
 from eduplus.governance.models import (
     BatchStatus,
@@ -1118,50 +1118,12 @@ _OPTIONAL_TEXT = (
 
 
 # On SQLite a big batch is written without the table's secondary indexes, which are
-# rebuilt (sorted) before the commit. Measured here: inserting costs ~14 µs a row more
-# with the indexes, rebuilding ~5 µs per row of the whole table; so the rebuild pays
-# while the table holds less than ~1.5 times the batch's rows (a first big import).
+# rebuilt (sorted) before the commit (governance.bulk). Measured here: inserting costs
+# ~14 µs a row more with the indexes, rebuilding ~5 µs per row of the whole table; so
+# the rebuild pays while the table holds less than ~1.5 times the batch's rows (a
+# first big import).
 REBUILD_MIN_ROWS = 20_000
 REBUILD_MAX_RATIO = float(os.environ.get("EDUPLUS_IMPORT_REBUILD_RATIO", "1.5"))
-BULK_CACHE_KIB = 262_144  # SQLite page cache while a big batch is written (256 MiB)
-
-
-def _record_count() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(RECORD_TABLE)}")
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
-
-
-@contextmanager
-def _bulk_write(*, big: bool, rebuild: bool) -> Iterator[None]:
-    """Inside the import's transaction (a failure rolls a DROP INDEX back too)."""
-    if connection.vendor != "sqlite" or not big:
-        yield
-        return
-    saved: list[tuple[str, str]] = []
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        cache = cursor.fetchone()[0]
-        cursor.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
-        if rebuild:
-            cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                "AND tbl_name = %s ORDER BY name",
-                [RECORD_TABLE],
-            )
-            saved = [(name, sql) for name, sql in cursor.fetchall()]
-            for name, _sql in saved:
-                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-    try:
-        yield
-        # Not on failure: the rollback brings the dropped indexes back.
-        with connection.cursor() as cursor:
-            for _name, sql in saved:
-                cursor.execute(sql)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(cache)}")
 
 
 def _write_records(
@@ -1175,7 +1137,7 @@ def _write_records(
     """Every row of ``recs`` into SourceRecord, set-based: ``executemany`` on SQLite,
     ``COPY`` on PostgreSQL; constant columns stay in the statement, not in the rows."""
     big = total >= REBUILD_MIN_ROWS
-    rebuild_indexes = big and _record_count() < REBUILD_MAX_RATIO * total
+    rebuild_indexes = big and bulk.table_rows(RECORD_TABLE) < REBUILD_MAX_RATIO * total
     source = batch.source
     dynamic: list[tuple[str, str]] = [
         ("id", f"{int(base_id)} + k"),
@@ -1226,7 +1188,12 @@ def _write_records(
         )
     reader = con.sql(f"SELECT {select} FROM recs").to_arrow_reader(PROGRESS_EVERY)
     done = 0
-    with _bulk_write(big=big, rebuild=rebuild_indexes):
+    writing: AbstractContextManager[list[str]] = (
+        bulk.sqlite_bulk_tables({RECORD_TABLE: None} if rebuild_indexes else {})
+        if big
+        else nullcontext([])
+    )
+    with writing:
         for chunk in reader:
             rows = list(zip(*(column.to_pylist() for column in chunk.columns), strict=True))
             _write_chunk(raw, sql, rows)
