@@ -116,16 +116,5 @@ def sqlite_bulk_tables(drop: Mapping[str, set[str] | None]) -> Iterator[list[str
 @contextmanager
 def sqlite_big_cache() -> Iterator[None]:
     """A large page cache for a big read (an export joining millions of rows)."""
-    if connection.vendor != "sqlite":
+    with sqlite_bulk_tables({}):
         yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        row = cursor.fetchone()
-        cache = int(row[0]) if row else -2000
-        cursor.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {cache}")
