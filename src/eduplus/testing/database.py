@@ -3,8 +3,8 @@
 A live-server or ``transaction=True`` test ends with a flush (DELETE of every table).
 The audit log's append-only triggers (core migration 0002) refuse that DELETE, so the
 flush would fail and leave the test's rows behind in a ``--reuse-db`` database; and a
-successful flush also deletes the GB/T 2260 regions and the monitoring catalogue that
-data migrations loaded, which every other test needs. Such tests drop the audit
+successful flush also deletes the GB/T 2260 regions and the monitoring and resources
+catalogues that data migrations loaded, which every other test needs. Such tests drop the audit
 triggers just before the flush and put the triggers, the regions and the catalogue back
 afterwards.
 """
@@ -64,11 +64,21 @@ def ensure_monitoring_catalog() -> None:
         )
 
 
+def ensure_resources_catalog() -> None:
+    """Reload the textbook catalog and thematic collections (resources 0003)."""
+    from eduplus.resources.catalog import catalog_load
+    from eduplus.resources.models import CatalogNode, Topic
+
+    if not CatalogNode.objects.exists():
+        catalog_load(CatalogNode=CatalogNode, Topic=Topic)
+
+
 def restore_shared_database() -> None:
     from eduplus.governance.defaults import ensure_defaults
 
     ensure_regions()
     ensure_monitoring_catalog()
+    ensure_resources_catalog()
     ensure_defaults()
     set_audit_triggers(enabled=True)
 
