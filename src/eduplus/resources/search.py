@@ -19,7 +19,10 @@ index alone can list matches best-first and count them by facet:
 * PostgreSQL: ``rank`` and ``facets`` columns beside the ``tsvector``; a GIN index answers
   the match and a B-tree on ``(rank DESC, resource_id DESC)`` orders it.
 
-The best ``WINDOW`` matches by static rank are then re-ranked by text relevance blended
+A search first lists the matching rowids in ascending order up to ``COUNT_CAP`` + 1:
+that is the count, and unless it is capped it holds every match, so the window is its
+highest rowids, read by key; only a capped search reads the window with a descending
+pass. The best ``WINDOW`` matches by static rank are then re-ranked by text relevance blended
 with the static rank: ``RELEVANCE_WEIGHT`` × relevance/best relevance + the rest ×
 rank/1000. With fewer matches than the window the ranking is exact; with more, results
 beyond the window follow the static rank. Facet counts come from the index alone; a
@@ -473,10 +476,39 @@ class SqliteBackend(Backend):
             f"WHERE {self.table} MATCH %s AND r.status = {_PUBLISHED}"
         )
 
+    def window_and_count(self, match: Match, limit: int, cap: int) -> tuple[list[Hit], int]:
+        # One ascending pass over the matching rowids, stopping after ``cap + 1``: it is
+        # the count, and when it is not capped it holds every match, so the window is
+        # its ``limit`` highest rowids and their text is read by key from the content
+        # table. Only a capped count needs the descending pass of ``window`` as well
+        # (FTS5 iterates doclists backwards more slowly). Measured at a million
+        # resources: 6 ms instead of 9 ms for a query with 175 to 800 matches.
+        rowids = [
+            r[0]
+            for r in _fetch(
+                f"SELECT rowid FROM {self.table} WHERE {self.table} MATCH %s LIMIT %s",  # noqa: S608
+                [self.expression(match), cap + 1],
+            )
+        ]
+        if len(rowids) > cap:
+            return self.window(match, limit), len(rowids)
+        top = sorted(rowids, reverse=True)[:limit]
+        if not top:
+            return [], 0
+        marks = ", ".join(["%s"] * len(top))
+        text = "c.c0, c.c1" if match.has_text else "'', ''"
+        rows = _fetch(
+            f"SELECT c.id, {text} FROM {self.table}_content c "  # noqa: S608
+            f"JOIN {RESOURCE_TABLE} r ON r.id = (c.id & {_ID_MASK}) "
+            f"WHERE c.id IN ({marks}) AND r.status = {_PUBLISHED} ORDER BY c.id DESC",
+            top,
+        )
+        if len(rows) < len(top) < len(rowids):  # stale documents in the way: read on
+            return self.window(match, limit), len(rowids)
+        hits = self._hits(match, rows)
+        return hits, (len(hits) if len(rowids) <= limit else len(rowids))
+
     def window(self, match: Match, limit: int) -> list[Hit]:
-        # Two passes (this one in descending rowid order, stopping at ``limit``; the count
-        # ascending, stopping at its cap) measured faster than one descending pass that
-        # counts too: FTS5 iterates doclists backwards more slowly.
         columns = f"{self.table}.rowid, {self.table}.title, {self.table}.body"
         if not match.has_text:  # browsing: the static rank alone, no text needed
             columns = f"{self.table}.rowid, '', ''"
@@ -484,6 +516,9 @@ class SqliteBackend(Backend):
             f"{self._matches(columns)} ORDER BY {self.table}.rowid DESC LIMIT %s",
             [self.expression(match), limit],
         )
+        return self._hits(match, rows)
+
+    def _hits(self, match: Match, rows: Sequence[tuple[Any, ...]]) -> list[Hit]:
         if match.has_text:
             scores = bm25f([(title, body) for _r, title, body in rows], self._weights(match))
         else:

@@ -176,6 +176,38 @@ def test_results_beyond_the_ranking_window_follow_the_static_rank(world, monkeyp
     assert min(ranks[:3]) >= max(ranks[3:])  # the window holds the best by rank
 
 
+def test_a_capped_count_gives_the_same_window_as_a_full_one(world, monkeypatch):
+    # Under the cap the window comes from the counting pass; over it, from its own
+    # descending pass: both must give the same best matches, and a stale document
+    # (its resource withdrawn behind the index's back) in neither.
+    for i in range(6):
+        rf.published(
+            world.a,
+            f"分数的意义 第{i + 1}课时",
+            path="junior/math/renjiao/9/up/c2/s1",
+            quality=1 + i % 5,
+        )
+    stale = Resource.objects.get(title="分数的意义 第3课时")
+    Resource.objects.filter(pk=stale.pk).update(status="withdrawn", status_reason="测试")
+    backend = search.backend()
+    match = selectors.SearchFilters(q="分数").match()
+    uncapped, total = backend.window_and_count(match, 4, 100)
+    capped, capped_total = backend.window_and_count(match, 4, 2)
+    assert total >= 5 and capped_total == 3  # counted up to cap + 1
+    assert [h.resource_id for h in uncapped] == [h.resource_id for h in capped]
+    assert len(uncapped) == 4 and stale.pk not in {h.resource_id for h in uncapped}
+    assert [h.relevance for h in uncapped] == [h.relevance for h in capped]
+    Resource.objects.filter(pk=stale.pk).update(status="published", status_reason="")
+    read_by_key, _n = backend.window_and_count(match, 4, 100)  # no stale document now
+    by_pass, _n = backend.window_and_count(match, 4, 2)
+    assert [(h.resource_id, h.relevance) for h in read_by_key] == [
+        (h.resource_id, h.relevance) for h in by_pass
+    ]
+    Resource.objects.filter(pk=stale.pk).update(status="withdrawn", status_reason="测试")
+    few, few_total = backend.window_and_count(match, 10, 100)
+    assert few_total == 5 and len(few) == 5  # everything fits: the count is exact
+
+
 def test_the_rebuilt_index_answers_the_same(library):
     student = library.b.users["student"]
     before = {q: titles(student, q=q) for q in ("勾股", "课件", "安全", "方程")}
