@@ -31,16 +31,19 @@ demo: install
 	$(RUN) eduplus migrate --no-input
 	$(RUN) eduplus seed --scale $(SCALE) --if-empty
 	$(RUN) eduplus collectstatic --no-input -v 0
-	$(RUN) eduplus demo_logins
+	$(RUN) eduplus demo_logins --url http://$(HOST):$(PORT)
 	@echo "Serving EduPlus on http://$(HOST):$(PORT)  (Ctrl-C to stop); background jobs: eduplus db_worker"
+	@$(RUN) eduplus data recover
 	@$(RUN) eduplus db_worker --no-reload -v 0 & WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
 	  $(RUN) gunicorn eduplus.wsgi:application --bind $(HOST):$(PORT) --workers 3 --threads 4 --access-logfile - --log-level warning
 
 serve: install
+	@$(RUN) eduplus data recover
 	@$(RUN) eduplus db_worker --no-reload -v 0 & WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
 	  $(RUN) gunicorn eduplus.wsgi:application --bind $(HOST):$(PORT) --workers 3 --threads 4
 
 worker: install
+	$(RUN) eduplus data recover
 	$(RUN) eduplus db_worker --no-reload
 
 lint: install

@@ -267,7 +267,12 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
         raise SystemExit(2)
 
+    import logging
+
     from django.core.management import call_command
+
+    # Each import logs its phases (load, normalise, report, write) at INFO.
+    logging.getLogger("eduplus.governance.importing").setLevel(logging.INFO)
 
     from eduplus.governance import exports, importing, resolution, synth
 

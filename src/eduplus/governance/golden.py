@@ -204,6 +204,8 @@ def write_golden(
         """
     ).fetchall()
     src_cols = ", ".join(f"g.s_{item}" for item in PROVENANCE_ITEMS)
+    # In person order, so that the golden table's rows lie in the order of the persons
+    # (the persons export and every roster read them together).
     golden_rows = con.execute(
         f"""
         SELECT g.person_id, coalesce(g.person_type, 'student'),
@@ -214,6 +216,7 @@ def write_golden(
                left(coalesce(g.v_health_result, ''), 16), left(coalesce(g.v_subject, ''), 32),
                left(coalesce(g.v_title, ''), 32), g.record_count, g.source_count, {src_cols}
         FROM golden g LEFT JOIN recs school_rec ON school_rec.unique_id = g.s_school
+        ORDER BY g.person_id
         """
     ).fetchall()
     conflict_parts = []

@@ -596,7 +596,9 @@ def _assign_people(con: duckdb.DuckDBPyConnection, *, next_person_id: int) -> No
         """
         CREATE OR REPLACE TABLE cluster_people AS
         WITH members AS (
-            SELECT c.cluster_id, r.* FROM clusters c JOIN recs r USING (unique_id)
+            SELECT c.cluster_id, r.person_id, r.id_number, r.id_valid, r.name,
+                   r.birth_date, r.school_id
+            FROM clusters c JOIN recs r USING (unique_id)
         ),
         votes AS (
             SELECT cluster_id, person_id, count(*) AS n
@@ -786,6 +788,7 @@ def resolve(
             next_id = int(cursor.fetchone()[0]) + 1
         _assign_people(con, next_person_id=next_id)
         authority = dict(ItemAuthority.objects.values_list("item", "source__code"))
+        say("golden values", 0, 1)
         _golden_values(con, authority)
         say("write", 0, 1)
         from eduplus.governance.golden import write_golden

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from eduplus.core.audit import audit_record
 from eduplus.governance.resolution import resolve
@@ -15,12 +16,13 @@ from eduplus.governance.resolution import resolve
 HELP = "身份解析：把各来源记录归并为每人一条主数据（增量；--full 全量重算）"
 
 _PHASES = {
-    "load": "读取来源记录",
-    "predict": "Splink 比对候选记录对",
-    "cluster": "聚类",
-    "persons": "确定人员",
-    "write": "写入主数据",
-    "done": "完成",
+    "load": gettext_noop("读取来源记录"),
+    "predict": gettext_noop("Splink 比对候选记录对"),
+    "cluster": gettext_noop("聚类"),
+    "persons": gettext_noop("确定人员"),
+    "golden values": gettext_noop("取定每项主数据值"),
+    "write": gettext_noop("写入主数据"),
+    "done": gettext_noop("完成"),
 }
 
 

@@ -452,6 +452,30 @@ def test_batches_recover_reruns_silent_batches_and_fails_those_without_a_file(
     assert lost.status == BatchStatus.FAILED and "文件已不存在" in lost.failure
 
 
+def test_recover_command_imports_a_batch_whose_process_died(
+    gov_schools: Any, tmp_path: Path
+) -> None:
+    out = io.StringIO()
+    call_command("data", "recover", "--inline", stdout=out)
+    assert "没有被中断的导入批次" in out.getvalue()
+    source = SourceSystem.objects.get(code="xueji")
+    batch, _ = importing.batch_create(
+        source=source,
+        file_name="a.csv",
+        data=csv_bytes(HEADER, ROWS),
+        region=f.region("41"),
+        actor=None,
+    )
+    _abandon(batch, pid=_dead_pid(), beat=timezone.now())  # killed a moment ago
+    out = io.StringIO()
+    call_command("data", "recover", "--inline", stdout=out)
+    batch.refresh_from_db()
+    check_sample_batch(batch)
+    assert f"批次 {batch.pk}（a.csv）" in out.getvalue()
+    with pytest.raises(CommandError, match="至少为 1"):
+        call_command("data", "recover", "--minutes", "0", stdout=io.StringIO())
+
+
 def test_rollback_deletes_the_records_and_the_file_can_be_imported_again(
     gov_schools: Any, steward: Any, tmp_path: Path
 ) -> None:

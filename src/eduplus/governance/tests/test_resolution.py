@@ -355,3 +355,42 @@ def test_resolution_on_the_big_path_gives_the_same_people_and_keeps_every_index(
     x = three_sources["xueji"]
     assert person_of(x, 2) == person_of(x, 3)  # same answers as the normal path
     assert person_of(x, 1).golden_id.startswith("G")
+
+
+def test_exports_hold_one_row_per_linked_record_and_per_person(
+    three_sources: dict[str, Any], tmp_path: Any
+) -> None:
+    import csv
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    xueji = three_sources["xueji"]
+    SourceRecord.objects.filter(batch=xueji, row_number=5).update(
+        status="rejected", reasons=["身份证件号校验位错误"]
+    )
+    resolve(full=True)
+    links_path, persons_path = tmp_path / "links.csv", tmp_path / "persons.csv"
+    call_command("data", "export", "links", "--out", str(links_path), stdout=StringIO())
+    call_command("data", "export", "persons", "--out", str(persons_path), stdout=StringIO())
+
+    assert links_path.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 with a BOM
+    with links_path.open(encoding="utf-8-sig", newline="") as fh:
+        links = list(csv.reader(fh))
+    assert links[0] == ["source", "record_key", "person_id"]
+    expected = [
+        [r.source.code, r.record_key, r.person.golden_id]
+        for r in SourceRecord.objects.filter(person__isnull=False)
+        .select_related("source", "person")
+        .order_by("batch_id", "row_number")
+    ]
+    assert links[1:] == expected and len(expected) >= 8
+    assert ["xueji", "4"] not in [row[:2] for row in links]  # the rejected row (row 5)
+
+    with persons_path.open(encoding="utf-8-sig", newline="") as fh:
+        persons = list(csv.DictReader(fh))
+    assert sorted(p["person_id"] for p in persons) == sorted(
+        Person.objects.filter(golden__isnull=False).values_list("golden_id", flat=True)
+    )
+    zhang = next(p for p in persons if p["person_id"] == "G" + ID_ZHANG)
+    assert zhang["name"] == "张伟" and zhang["birth_date"] == "2012-03-05"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from eduplus.demo.accounts import demo_login_rows
 
@@ -21,6 +21,13 @@ def _pad(text: str, width: int) -> str:
 class Command(BaseCommand):
     help = "Print the demo accounts (username, password, role, scope)."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--url",
+            default="http://127.0.0.1:8000",
+            help="where the platform is served (make demo passes its HOST and PORT)",
+        )
+
     def handle(self, *args: Any, **opts: Any) -> None:
         rows = demo_login_rows()
         header = ("账号 account", "密码 password", "角色 role", "范围 scope")
@@ -30,7 +37,7 @@ class Command(BaseCommand):
             for r in rows
         ]  # fmt: skip
         widths = [max(_width(row[i]) for row in [header, *table]) for i in range(3)]
-        self.stdout.write("EduPlus 演示账号 demo logins  http://127.0.0.1:8000/login/")
+        self.stdout.write(f"EduPlus 演示账号 demo logins  {opts['url'].rstrip('/')}/login/")
         for row in [header, *table]:
             cells = [_pad(row[i], widths[i]) for i in range(3)] + [row[3]]
             self.stdout.write("  " + "  ".join(cells))

@@ -22,6 +22,7 @@ def _register() -> None:
         ("export", "export"),
         ("quality", "quality"),
         ("sources", "sources"),
+        ("recover", "recover"),
     ]:
         try:
             importlib.import_module(f"eduplus.governance.cli.{module}")
@@ -31,7 +32,10 @@ def _register() -> None:
 
 
 class Command(BaseCommand):
-    help = "数据治理：导入、身份解析、导出、质量（import / resolve / export / quality）"
+    help = (
+        "数据治理：导入、身份解析、导出、质量、恢复"
+        "（import / resolve / export / quality / recover）"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         _register()
