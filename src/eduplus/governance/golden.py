@@ -227,7 +227,7 @@ def write_golden(
             SELECT cp.person_id, '{item}' AS item, nullif({expr}, '') AS value,
                    r.source, r.batch_id, r.unique_id, r.region_id
             FROM clusters c JOIN recs r USING (unique_id) JOIN cluster_people cp USING (cluster_id)
-            WHERE cp.person_id IN (SELECT person_id FROM golden WHERE n_{item} > 1)
+            WHERE cp.person_id IN (SELECT person_id FROM golden WHERE c_{item})
               AND nullif({expr}, '') IS NOT NULL
             """
         )
