@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, F, FloatField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Ln, Substr
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from eduplus.resources import search
 from eduplus.resources.models import (
@@ -192,6 +193,50 @@ def search_resources(
     return SearchPage(
         items=[found[i] for i in ids if i in found], total=total, page=page, size=size
     )
+
+
+SUGGESTION_STOP_WORDS = (
+    "教学", "设计", "练习", "作业", "分层", "课时", "第一", "主题", "单元", "活动", "测试",
+)  # fmt: skip
+
+
+def query_suggestions(user: Any, exclude: str = "", n: int = 3) -> list[str]:
+    """Words that do find something, for the empty result: the most frequent words
+    (two to four Han characters) of the best-ranked published titles."""
+    import re
+    from collections import Counter
+
+    import jieba
+
+    from eduplus.resources.tokens import normalise
+
+    key = "resources:suggestions:" + _published_version()
+    words = cache.get(key)
+    if words is None:
+        titles = (
+            Resource.objects.visible_to(user)
+            .published()
+            .order_by("-rank", "-pk")
+            .values_list("title", flat=True)[:40]
+        )
+        han = re.compile(r"[\u4e00-\u9fff]{2,4}")
+        # Words every kind of title carries say nothing of the content: the type
+        # names and the vocabulary of lesson titles.
+        generic = set(SUGGESTION_STOP_WORDS)
+        with translation.override(settings.LANGUAGE_CODE):  # the Chinese type names
+            labels = [str(label) for label in ResourceType.labels]
+        for label in labels:
+            generic.update(jieba.lcut(label, HMM=False))
+            generic.add(label)
+        counts: Counter[str] = Counter()
+        for title in titles:
+            words_of_title = jieba.lcut(normalise(title), HMM=False)
+            counts.update({w for w in words_of_title if han.fullmatch(w) and w not in generic})
+        # Most frequent first, then the longer (more telling) word, then the first seen.
+        ordered = sorted(counts.items(), key=lambda wc: (-wc[1], -len(wc[0])))
+        words = [w for w, _n in ordered[:20]]
+        cache.set(key, words, 300)
+    return [w for w in words if w not in exclude][:n]
 
 
 @dataclass

@@ -105,6 +105,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
     if not filters.q and not filters.is_filtered and page.page == 1:
         # 为你推荐: on the landing page only (no query, no filter).
         context["recommended"] = selectors.recommended_for(request.user, 6)
+    if page.total == 0 and filters.q:
+        context["suggestions"] = selectors.query_suggestions(request.user, exclude=filters.q)
     if inline:
         context.update(_facets_context(request, filters))
     return render(request, "resources/search.html", context)

@@ -337,3 +337,22 @@ def test_many_matches_show_results_first_and_load_the_facet_counts_after(
     whole = page(client.get("/resources/", {"q": "勾股", "facets": "1"}))
     assert "<html" in whole and "找到 3 个资源" in whole
     assert 'data-testid="facets-pending"' not in page(client.get("/resources/", {"q": "勾股"}))
+
+
+def test_an_empty_result_suggests_words_that_find_something(world, as_user, client):
+    rf.published(world.a, "勾股定理 第一课时")
+    rf.published(world.a, "勾股定理的逆定理 教学设计")
+    as_user(world.b.users["student"])
+    text = page(client.get("/resources/", {"q": "量子力学"}))
+    assert "没有找到符合条件的资源" in text
+    suggested = re.findall(r'data-testid="suggestion">([^<]+)<', text)
+    assert suggested and suggested[0] == "勾股定理"  # the most frequent title word
+    found = page(client.get("/resources/", {"q": suggested[0]}))
+    assert "没有找到符合条件的资源" not in found and "勾股定理 第一课时" in found
+    # nothing published in the suggestion's place: no examples, still a way out
+    Resource.objects.update(status=ResourceStatus.WITHDRAWN, status_reason="测试")
+    from django.core.cache import cache
+
+    cache.clear()
+    text = page(client.get("/resources/", {"q": "量子力学"}))
+    assert 'data-testid="suggestion"' not in text and "清除条件" in text
