@@ -53,6 +53,7 @@ from eduplus.governance.models import (
     ResolutionRun,
     ReviewStatus,
 )
+from eduplus.governance.normalize import sql_text
 
 logger = logging.getLogger(__name__)
 
@@ -666,7 +667,7 @@ def _golden_values(con: duckdb.DuckDBPyConnection, authority: dict[str, str]) ->
     authorities = sorted({authority.get(item, "") for item in PROVENANCE_ITEMS} | {""})
     key_of = {auth: f"k{i}" for i, auth in enumerate(authorities)}
     keys = ", ".join(
-        f"(CAST(source = {_quoted(auth)} AS HUGEINT) << 100) + base AS {key_of[auth]}"
+        f"(CAST(source = {sql_text(auth)} AS HUGEINT) << 100) + base AS {key_of[auth]}"
         for auth in authorities
     )
     parts = []
@@ -701,10 +702,6 @@ def _golden_values(con: duckdb.DuckDBPyConnection, authority: dict[str, str]) ->
         GROUP BY cp.person_id, cp.is_new_person, cp.persons_before
         """
     )
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass

@@ -156,15 +156,20 @@ def test_a_title_match_ranks_above_a_description_match(world):
     assert titles(world.b.users["student"], q="青蛙") == ["青蛙的生长 微课设计", "春天来了"]
 
 
-def test_results_beyond_the_ranking_window_follow_the_static_rank(world, monkeypatch):
-    monkeypatch.setattr(search, "WINDOW", 3)
-    for i in range(7):
+def lessons(world, title: str, n: int) -> None:  # type: ignore[no-untyped-def]
+    """``n`` published lessons 「title 第k课时」 of one chapter, of quality 1 to 5 in turn."""
+    for i in range(n):
         rf.published(
             world.a,
-            f"二次函数 第{i + 1}课时",
+            f"{title} 第{i + 1}课时",
             path="junior/math/renjiao/9/up/c2/s1",
             quality=1 + i % 5,
         )
+
+
+def test_results_beyond_the_ranking_window_follow_the_static_rank(world, monkeypatch):
+    monkeypatch.setattr(search, "WINDOW", 3)
+    lessons(world, "二次函数", 7)
     user = world.b.users["student"]
     filters = selectors.SearchFilters(q="函数")
     pages = [selectors.search_resources(user, filters, page=p, size=2) for p in (1, 2, 3, 4)]
@@ -176,17 +181,11 @@ def test_results_beyond_the_ranking_window_follow_the_static_rank(world, monkeyp
     assert min(ranks[:3]) >= max(ranks[3:])  # the window holds the best by rank
 
 
-def test_a_capped_count_gives_the_same_window_as_a_full_one(world, monkeypatch):
+def test_a_capped_count_gives_the_same_window_as_a_full_one(world):
     # Under the cap the window comes from the counting pass; over it, from its own
     # descending pass: both must give the same best matches, and a stale document
     # (its resource withdrawn behind the index's back) in neither.
-    for i in range(6):
-        rf.published(
-            world.a,
-            f"分数的意义 第{i + 1}课时",
-            path="junior/math/renjiao/9/up/c2/s1",
-            quality=1 + i % 5,
-        )
+    lessons(world, "分数的意义", 6)
     stale = Resource.objects.get(title="分数的意义 第3课时")
     Resource.objects.filter(pk=stale.pk).update(status="withdrawn", status_reason="测试")
     backend = search.backend()
