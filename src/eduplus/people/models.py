@@ -64,7 +64,11 @@ class Student(models.Model):
         Person, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="enrolments"
     )
     school = models.ForeignKey(
-        School, verbose_name=_("学校"), on_delete=models.PROTECT, related_name="students"
+        School,
+        verbose_name=_("学校"),
+        on_delete=models.PROTECT,
+        related_name="students",
+        db_index=False,
     )
     klass = models.ForeignKey(
         SchoolClass,
@@ -75,7 +79,9 @@ class Student(models.Model):
         related_name="students",
     )
     # Denormalised from school.region so that a region's people are an index range.
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    # No single-column indexes for region and school: the composite indexes below lead
+    # with them (each index costs every enrolment written a B-tree insert).
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", db_index=False)
     grade = models.PositiveSmallIntegerField(_("年级"))
     student_number = models.CharField(_("学籍号"), max_length=32, blank=True)
     status = models.CharField(
@@ -115,7 +121,8 @@ class Teacher(models.Model):
     school = models.ForeignKey(
         School, verbose_name=_("学校"), on_delete=models.PROTECT, related_name="teachers"
     )
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    # Indexed by teacher_region_idx, which leads with it.
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", db_index=False)
     subject = models.CharField(_("任教学科"), max_length=32, blank=True)
     title = models.CharField(_("职称"), max_length=32, blank=True)
     active = models.BooleanField(_("在岗"), default=True)

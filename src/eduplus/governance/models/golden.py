@@ -35,8 +35,14 @@ class GoldenRecord(models.Model):
         related_name="golden",
     )
     person_type = models.CharField(_("人员类别"), max_length=8, default="student")
+    # Indexed by golden_region_idx, which leads with it.
     region = models.ForeignKey(
-        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Region,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     school = models.ForeignKey(
         School, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

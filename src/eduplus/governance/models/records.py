@@ -117,7 +117,9 @@ class SourceRecord(models.Model):
     """One data row of a batch, normalised; rejected rows are kept with their reasons."""
 
     # No index of their own for batch, region and person: the composite indexes below
-    # lead with them (each index costs every imported row a B-tree insert).
+    # lead with them (each index costs every imported row a B-tree insert). None for
+    # source and school either: lists filter them within a batch or a region, whose
+    # indexes narrow first, and a source or school is not deleted while it has records.
     batch = models.ForeignKey(
         ImportBatch,
         verbose_name=_("批次"),
@@ -126,14 +128,20 @@ class SourceRecord(models.Model):
         db_index=False,
     )
     source = models.ForeignKey(
-        SourceSystem, verbose_name=_("来源系统"), on_delete=models.PROTECT, related_name="+"
+        SourceSystem,
+        verbose_name=_("来源系统"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     row_number = models.PositiveIntegerField(_("行号"))
     # The file's 记录号 column when it has one, else the 1-based data row number.
     record_key = models.CharField(_("记录号"), max_length=64)
     status = models.CharField(_("状态"), max_length=16, choices=RecordStatus.choices)
     reasons = models.JSONField(_("原因"), default=list, blank=True)
-    # The original cells, header → text, for the error report in the original columns.
+    # The original cells, header → text, for the error report in the original columns:
+    # kept here for rejected and suspicious rows; an accepted row's cells are in the
+    # batch's columnar copy (importing.record_raw reads either).
     raw = models.JSONField(_("原始数据"), default=dict)
     person_type = models.CharField(_("人员类别"), max_length=8, choices=PersonType.choices)
     name = models.CharField(_("姓名"), max_length=64, blank=True)
@@ -144,7 +152,7 @@ class SourceRecord(models.Model):
     ethnicity = models.CharField(_("民族"), max_length=2, blank=True)
     school_code = models.CharField(_("学校标识码"), max_length=10, blank=True)
     school = models.ForeignKey(
-        School, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        School, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     region = models.ForeignKey(
         Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False

@@ -89,7 +89,10 @@ def check_sample_batch(batch: ImportBatch) -> None:
         "13800138000",
     )
     assert r1.reasons == []
-    assert r1.raw["姓名"] == "张三" and r1.raw["记录号"] == "R1"
+    assert r1.raw == {}  # an accepted row: its cells are in the columnar copy
+    raw1 = importing.record_raw(r1)
+    assert raw1["姓名"] == "张三" and raw1["记录号"] == "R1"
+    assert importing.record_raw(r2) == r2.raw and r2.raw["姓名"] == "李 四"  # as in the file
     assert (r2.status, r2.name, r2.id_valid, r2.id_number) == ("suspicious", "李四", False, WRONG2)
     assert r2.reasons == ["身份证件号校验位错误"]
     assert (r3.status, r3.reasons[0]) == ("rejected", "缺少姓名")
@@ -305,7 +308,8 @@ def test_unknown_headers_fail_until_mapped_then_import(
     batch = importing.batch_run(batch=batch)
     assert batch.status == BatchStatus.DONE and batch.rows_accepted == 2
     assert batch.mapping == {"学生名字": "name", "证件": "id_number", "学校": "school"}
-    assert SourceRecord.objects.get(batch=batch, record_key="1").raw["备注"] == "转入"
+    record = SourceRecord.objects.get(batch=batch, record_key="1")
+    assert importing.record_raw(record)["备注"] == "转入"
     entry = AuditEntry.objects.get(action="governance.batch.requeue")
     assert entry.details["mapping_after"]["学生名字"] == "name"
     # The command line's --map does the same in one go.
@@ -596,6 +600,54 @@ def committed_db(transactional_db: Any) -> Any:
     restore_shared_database()  # an earlier flush may have removed the regions
     yield
     set_audit_triggers(enabled=False)  # the flush after the test deletes everything
+
+
+def foreign_keys_on() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA foreign_keys")
+        return bool(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_big_import_checks_references_once_per_value_and_turns_the_checks_back_on(
+    committed_db: Any, governance_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside a transaction (as in production), a big batch is written with SQLite's
+    per-row reference checks off and its schools and regions checked per value."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    monkeypatch.setattr(importing, "REBUILD_MIN_ROWS", 1)
+    school = f.SchoolFactory(code=CODE_A1, name="中原治理实验小学", region=f.region("410102"))
+    f.SchoolFactory(code=CODE_B1, name="洛阳治理实验小学", region=f.region("410202"))
+    checked: list[bool] = []
+    real_check = importing._check_references
+    monkeypatch.setattr(
+        importing, "_check_references", lambda con: (checked.append(True), real_check(con))
+    )
+    batch = importing.batch_import_file(
+        source_code="xueji", path=write(tmp_path, "a.csv", csv_bytes(HEADER, ROWS))
+    )
+    check_sample_batch(batch)
+    assert checked == [True] and foreign_keys_on()
+    assert SourceRecord.objects.filter(batch=batch, school=school).count() == 3
+
+    # A school the normalisation matched is deleted before the write: the batch fails
+    # with the reason, writes nothing, and the checks are on again.
+    real_rows = importing._school_rows
+
+    def ghost_school() -> Any:
+        yield from real_rows()
+        yield (999_999, "4101999999", "已撤并的学校", "410102", "211")
+
+    monkeypatch.setattr(importing, "_school_rows", ghost_school)
+    rows = [["G1", "钱七", "男", "", "2016-03-05", "汉", "4101999999", "4", "1班", ""]]
+    failed = importing.batch_import_file(
+        source_code="xueji", path=write(tmp_path, "ghost.csv", csv_bytes(HEADER, rows))
+    )
+    assert failed.status == BatchStatus.FAILED
+    assert "999999" in failed.failure and "请重新导入" in failed.failure
+    assert not SourceRecord.objects.filter(batch=failed).exists()
+    assert foreign_keys_on()
 
 
 @pytest.mark.django_db(transaction=True)
