@@ -47,7 +47,8 @@ _LINKS_SQL = (
     "ORDER BY r.batch_id, r.row_number"
 )
 _PERSONS_SQL = (
-    "SELECT p.golden_id, p.name, p.gender, p.birth_date, p.id_number, p.ethnicity, "
+    # The date as stored (ISO text): no conversion to a date object and back per row.
+    "SELECT p.golden_id, p.name, p.gender, p.birth_date || '', p.id_number, p.ethnicity, "
     "g.person_type, sc.code, sc.name, g.region_id, g.grade, g.class_name, g.address, "
     "g.guardian_phone, g.aid_status, g.health_result, g.subject, g.title, "
     "g.record_count, g.source_count "
@@ -75,7 +76,7 @@ def _write(path: Path, header: list[str], sql: str) -> int:
             rows = cursor.fetchmany(50_000)
             if not rows:
                 break
-            writer.writerows(["" if v is None else v for v in row] for row in rows)
+            writer.writerows(rows)  # the csv module writes None as an empty cell
             count += len(rows)
     return count
 

@@ -10,7 +10,6 @@ post for new people, so that the foundation's rosters are the golden records.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,10 +18,20 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from eduplus.governance.bulk import sqlite_bulk
+from eduplus.governance.bulk import (
+    missing_references,
+    sqlite_bulk,
+    sqlite_foreign_keys_unchecked,
+)
 from eduplus.governance.models import PROVENANCE_ITEMS
-from eduplus.governance.resolution import ITEM_VALUE_SQL, Thresholds, arrow_insert
+from eduplus.governance.resolution import (
+    ITEM_VALUE_SQL,
+    ResolutionError,
+    Thresholds,
+    arrow_insert,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -76,22 +85,6 @@ def _drop(name: str) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def _date(value: str | None) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
 def _golden_id_sql() -> str:
     """G + ID number; L (an ID was given but is invalid) / J (none) + region + person."""
     return (
@@ -105,42 +98,78 @@ def _golden_id_sql() -> str:
     )
 
 
+# Look values up by key (IN lists) while they are fewer than this share of the people
+# table's rows; beyond it, one sequential scan of the table is cheaper.
+LOOKUP_MAX_SHARE = 0.25
+
+
+def _people_rows(
+    con: duckdb.DuckDBPyConnection, table: str, select: str, key: str, wanted_sql: str
+) -> None:
+    """Rows of ``people_person`` whose ``key`` is one of the values DuckDB query
+    ``wanted_sql`` gives, into DuckDB ``table`` (columns in the order of ``select``)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE wanted_keys AS {wanted_sql}")
+    count = int(con.execute("SELECT count(*) FROM wanted_keys").fetchall()[0][0])
+    columns = [c.strip() for c in select.split(",")]
+    with connection.cursor() as cursor:
+        if count and count < LOOKUP_MAX_SHARE * _people_count():
+            wanted = [r[0] for r in con.execute("SELECT * FROM wanted_keys").fetchall()]
+            for chunk in _chunks(wanted, 20_000):
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"SELECT {select} FROM people_person WHERE {key} IN ({marks})",
+                    list(chunk),
+                )
+                arrow_insert(con, table, columns, cursor.fetchall())
+        elif count:
+            cursor.execute(f"SELECT {select} FROM people_person WHERE {key} IS NOT NULL")
+            scanned = f"scanned_{table}"
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {scanned} AS FROM {table} LIMIT 0")
+            while True:
+                rows = cursor.fetchmany(200_000)
+                if not rows:
+                    break
+                arrow_insert(con, scanned, columns, rows)
+            con.execute(
+                f"INSERT INTO {table} SELECT s.* FROM {scanned} s "
+                f"SEMI JOIN wanted_keys w ON w.k = s.{key}"
+            )
+            con.execute(f"DROP TABLE {scanned}")
+    con.execute("DROP TABLE wanted_keys")
+
+
+def _people_count() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(id) FROM people_person")  # an upper bound, by key
+        row = cursor.fetchone()
+    return int(row[0] or 0) if row else 0
+
+
 def _existing_people(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
-        "CREATE OR REPLACE TABLE existing (person_id BIGINT, golden_id VARCHAR, id_number VARCHAR)"
+        "CREATE OR REPLACE TABLE existing (id BIGINT, golden_id VARCHAR, id_number VARCHAR)"
     )
-    ids = [
-        r[0] for r in con.execute("SELECT person_id FROM golden WHERE NOT is_new_person").fetchall()
-    ]
-    with connection.cursor() as cursor:
-        for chunk in _chunks(ids, 20_000):
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(
-                f"SELECT id, golden_id, id_number FROM people_person WHERE id IN ({marks})",
-                list(chunk),
-            )
-            arrow_insert(
-                con, "existing", ["person_id", "golden_id", "id_number"], cursor.fetchall()
-            )
+    _people_rows(
+        con,
+        "existing",
+        "id, golden_id, id_number",
+        "id",
+        "SELECT person_id AS k FROM golden WHERE NOT is_new_person",
+    )
+    con.execute("ALTER TABLE existing RENAME COLUMN id TO person_id")
 
 
 def _taken_id_numbers(con: duckdb.DuckDBPyConnection) -> None:
     """ID numbers a person would take that another person outside the run holds."""
-    con.execute("CREATE OR REPLACE TABLE taken (id_number VARCHAR, person_id BIGINT)")
-    wanted = [
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT v_id_number FROM golden WHERE v_id_number IS NOT NULL"
-        ).fetchall()
-    ]
-    with connection.cursor() as cursor:
-        for chunk in _chunks(wanted, 20_000):
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(
-                f"SELECT id_number, id FROM people_person WHERE id_number IN ({marks})",
-                list(chunk),
-            )
-            arrow_insert(con, "taken", ["id_number", "person_id"], cursor.fetchall())
+    con.execute("CREATE OR REPLACE TABLE taken (id_number VARCHAR, id BIGINT)")
+    _people_rows(
+        con,
+        "taken",
+        "id_number, id",
+        "id_number",
+        "SELECT DISTINCT v_id_number AS k FROM golden WHERE v_id_number IS NOT NULL",
+    )
+    con.execute("ALTER TABLE taken RENAME COLUMN id TO person_id")
     # Held by someone else, or claimed by two persons of this run: drop it from all
     # but one (the lowest person id keeps it).
     con.execute(
@@ -171,19 +200,20 @@ def write_golden(
     people = con.execute(
         f"""
         SELECT g.person_id, g.is_new_person, left(coalesce(g.v_name, ''), 64),
-               g.v_id_number, g.v_gender, g.v_birth_date, left(coalesce(g.v_ethnicity, ''), 2),
+               g.v_id_number, TRY_CAST(g.v_gender AS SMALLINT),
+               TRY_CAST(g.v_birth_date AS DATE), left(coalesce(g.v_ethnicity, ''), 2),
                left(coalesce(g.v_phone, g.v_guardian_phone, ''), 20), {_golden_id_sql()}
         FROM golden g LEFT JOIN existing e USING (person_id)
         ORDER BY g.person_id
         """
     ).fetchall()
     new_rows = [
-        (pid, name, idn, _int(gender), _date(birth), eth, phone, gid)
+        (pid, name, idn, gender, birth, eth, phone, gid)
         for pid, is_new, name, idn, gender, birth, eth, phone, gid in people
         if is_new
     ]
     old_rows = [
-        (name, idn, _int(gender), _date(birth), eth, phone, gid, pid)
+        (name, idn, gender, birth, eth, phone, gid, pid)
         for pid, is_new, name, idn, gender, birth, eth, phone, gid in people
         if not is_new
     ]
@@ -201,6 +231,7 @@ def write_golden(
         JOIN cluster_people cp USING (cluster_id)
         LEFT JOIN best ON best.id = r.unique_id
         WHERE r.person_id IS DISTINCT FROM cp.person_id OR r.is_new
+        ORDER BY r.unique_id
         """
     ).fetchall()
     src_cols = ", ".join(f"g.s_{item}" for item in PROVENANCE_ITEMS)
@@ -276,9 +307,16 @@ def write_golden(
         writes["people_student"] = (len(new_rows), None)
         writes["people_teacher"] = (len(new_rows), None)
 
+    # The time stamp as the database stores it, adapted once rather than per row.
+    stamp = connection.ops.adapt_datetimefield_value(now)
     written.timings["prepare"] = time.perf_counter() - prepare_started
     write_started = time.perf_counter()
-    with transaction.atomic(), sqlite_bulk(writes):
+    # Every reference written comes from this run (its persons) or was read within it
+    # (schools, regions): checked once per value below, not by SQLite once per row.
+    unchecked = sqlite_foreign_keys_unchecked(sum(rows for rows, _c in writes.values()) > 0)
+    with unchecked as references_unchecked, transaction.atomic(), sqlite_bulk(writes):
+        if references_unchecked:
+            _check_references(golden_rows)
         with written.step("persons"):
             _executemany(
                 "INSERT INTO people_person (id, name, id_number, gender, birth_date, "
@@ -302,9 +340,7 @@ def write_golden(
             )
         with written.step("links"):
             _temp_table(
-                "gov_links",
-                "record_id BIGINT PRIMARY KEY, person_id BIGINT, p DOUBLE PRECISION",
-                sorted(links),
+                "gov_links", f"record_id {_key_type()}, person_id BIGINT, p DOUBLE PRECISION", links
             )
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -314,7 +350,7 @@ def write_golden(
                 )
             _drop("gov_links")
         with written.step("golden records"):
-            _temp_table("gov_touched", "person_id BIGINT PRIMARY KEY", [(p,) for p in person_ids])
+            _temp_table("gov_touched", f"person_id {_key_type()}", [(p,) for p in person_ids])
             with connection.cursor() as cursor:
                 cursor.execute(
                     "DELETE FROM governance_goldenrecord WHERE person_id IN "
@@ -331,14 +367,14 @@ def write_golden(
                 "school_id, grade, class_name, address, guardian_phone, aid_status, "
                 "health_result, subject, title, record_count, source_count, updated_at, "
                 f"{src_names}) VALUES ({marks})",
-                [(*row[:14], now, *row[14:]) for row in golden_rows],
+                [(*row[:14], stamp, *row[14:]) for row in golden_rows],
             )
         with written.step("conflicts and reviews"):
             _executemany(
                 'INSERT INTO governance_valueconflict (person_id, item, chosen_value, "values", '
                 "region_id, detected_at) VALUES (%s, %s, %s, %s, %s, %s)",
                 [
-                    (pid, item, (chosen or "")[:255], vals, region, now)
+                    (pid, item, (chosen or "")[:255], vals, region, stamp)
                     for pid, item, chosen, vals, region in conflicts
                 ],
             )
@@ -346,7 +382,7 @@ def write_golden(
                 "INSERT INTO governance_matchreview (left_id, right_id, probability, status, "
                 "region_id, note, created_at) VALUES (%s, %s, %s, 'open', %s, '', %s) "
                 "ON CONFLICT DO NOTHING",
-                [(left, right, p, region, now) for left, right, p, region in reviews],
+                [(left, right, p, region, stamp) for left, right, p, region in reviews],
             )
         with written.step("enrolment"):
             if enrol_new:
@@ -359,6 +395,23 @@ def write_golden(
     written.conflicts = len(conflicts)
     written.review_items = len(reviews)
     return written
+
+
+def _key_type() -> str:
+    """A temporary table's key column: on SQLite the rowid itself (no separate index)."""
+    return "INTEGER PRIMARY KEY" if connection.vendor == "sqlite" else "BIGINT PRIMARY KEY"
+
+
+def _check_references(golden_rows: Sequence[Sequence[Any]]) -> None:
+    """The regions and schools golden records name exist (once per distinct value)."""
+    for position, table, key in ((2, "regions_region", "code"), (3, "schools_school", "id")):
+        values = sorted({row[position] for row in golden_rows if row[position] is not None})
+        missing = missing_references(table, key, values)
+        if missing:
+            raise ResolutionError(
+                _("解析期间有学校或区域被删除（%(v)s），请重新运行身份解析")
+                % {"v": ", ".join(str(v) for v in missing[:5])}
+            )
 
 
 def _enrol_new_people(new_ids: list[tuple[int]]) -> None:

@@ -394,3 +394,39 @@ def test_exports_hold_one_row_per_linked_record_and_per_person(
     )
     zhang = next(p for p in persons if p["person_id"] == "G" + ID_ZHANG)
     assert zhang["name"] == "张伟" and zhang["birth_date"] == "2012-03-05"
+
+
+@pytest.mark.parametrize("share", [0.0, 1e9], ids=["one scan", "lookups by key"])
+def test_existing_people_are_read_the_same_by_scan_or_by_key(
+    db: Any, monkeypatch: pytest.MonkeyPatch, share: float
+) -> None:
+    import duckdb
+
+    from eduplus.governance import golden
+
+    monkeypatch.setattr(golden, "LOOKUP_MAX_SHARE", share)
+    people = [f.PersonFactory() for _ in range(6)]
+    f.PersonFactory(id_number=None)
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE golden AS SELECT * FROM (VALUES "
+        f"({people[0].pk}, false, '{people[1].id_number}'), "  # another person's number
+        f"({people[2].pk}, false, '{people[2].id_number}'), "  # its own
+        "(999999, true, '110101201001010011'), (999998, true, NULL)"
+        ") t(person_id, is_new_person, v_id_number)"
+    )
+    golden._existing_people(con)
+    assert sorted(con.execute("SELECT * FROM existing").fetchall()) == sorted(
+        (p.pk, p.golden_id, p.id_number) for p in (people[0], people[2])
+    )
+    golden._taken_id_numbers(con)
+    assert sorted(con.execute("SELECT * FROM taken").fetchall()) == sorted(
+        (p.id_number, p.pk) for p in (people[1], people[2])
+    )
+    # The number another person holds is dropped from the run's person; its own stays.
+    assert sorted(con.execute("SELECT person_id, v_id_number FROM golden").fetchall()) == [
+        (people[0].pk, None),
+        (people[2].pk, people[2].id_number),
+        (999998, None),
+        (999999, "110101201001010011"),
+    ]
