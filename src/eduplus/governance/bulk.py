@@ -16,12 +16,16 @@ context manager does nothing.
 from __future__ import annotations
 
 import os
+import queue
 import re
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
+
+T = TypeVar("T")
 
 # Page cache while a big write runs (KiB).
 BULK_CACHE_KIB = int(os.environ.get("EDUPLUS_SQLITE_BULK_CACHE_MIB", "512")) * 1024
@@ -156,3 +160,57 @@ def sqlite_big_cache() -> Iterator[None]:
     """A large page cache for a big read (an export joining millions of rows)."""
     with sqlite_bulk_tables({}):
         yield
+
+
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+def prefetched(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """``items``, made in a second thread up to ``depth`` ahead of the caller.
+
+    For a write loop whose items are rows converted from DuckDB to Python (holding the
+    interpreter) while SQLite writes the previous ones (releasing it in each step): on
+    two cores the conversion mostly hides behind the write. The producer must not touch
+    what the caller uses meanwhile (the Django connection). An error in the producer is
+    raised in the caller; a caller that stops early stops the producer.
+    """
+    channel: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                channel.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+        except BaseException as exc:  # handed to the caller
+            put(_Failure(exc))
+            return
+        put(_END)
+
+    worker = threading.Thread(target=produce, name="eduplus-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = channel.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        worker.join()

@@ -1220,11 +1220,15 @@ def _write_records(
         if big
         else nullcontext([])
     )
+    # Rows are converted in a second thread while the previous chunk is written.
+    chunks = (
+        list(zip(*(column.to_pylist() for column in chunk.columns), strict=True))
+        for chunk in reader
+    )
     with writing:
-        for chunk in reader:
-            rows = list(zip(*(column.to_pylist() for column in chunk.columns), strict=True))
+        for rows in bulk.prefetched(chunks):
             _write_chunk(raw, sql, rows)
-            done += chunk.num_rows
+            done += len(rows)
             tracker("writing", done, total)
 
 

@@ -29,7 +29,9 @@ class Person(models.Model):
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     # The golden record's stable identifier in the national student-number style:
     # G + ID number when the ID is valid, L… temporary, J… when no usable ID (数据治理).
-    golden_id = models.CharField(_("人员编号"), max_length=24, null=True, blank=True, unique=True)
+    # Unique through the constraint below, an index a bulk write can drop and rebuild
+    # (a UNIQUE column's own index cannot be dropped on SQLite).
+    golden_id = models.CharField(_("人员编号"), max_length=24, null=True, blank=True)
 
     scope_fields = ScopeFields(person="id", personal=True)
     objects = ScopedManager()
@@ -43,7 +45,13 @@ class Person(models.Model):
                 condition=models.Q(id_number__isnull=False),
                 name="person_id_number_unique",
                 violation_error_message=_("该身份证件号已属于另一人"),
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["golden_id"],
+                condition=models.Q(golden_id__isnull=False),
+                name="person_golden_id_unique",
+                violation_error_message=_("该人员编号已属于另一人"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,6 +6,8 @@ The thresholds are lowered so that the small worlds of the tests take the big pa
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -70,3 +72,35 @@ def test_small_writes_and_updates_keep_their_indexes(db: Any) -> None:
         assert [n for n, _s in bulk._indexes("governance_sourcerecord", {"person_id"})] == [
             "srcrec_person_idx"
         ]
+
+
+def test_prefetched_gives_every_item_in_order_and_raises_the_producers_error() -> None:
+    assert list(bulk.prefetched(iter(range(1000)), depth=3)) == list(range(1000))
+    assert list(bulk.prefetched([])) == []
+
+    def broken() -> Iterator[int]:
+        yield 1
+        raise ValueError("第 2 块读不出来")
+
+    got: list[int] = []
+    with pytest.raises(ValueError, match="第 2 块"):
+        for item in bulk.prefetched(broken()):
+            got.append(item)
+    assert got == [1]
+
+
+def test_prefetched_stops_its_producer_when_the_caller_stops() -> None:
+    made: list[int] = []
+
+    def endless() -> Iterator[int]:
+        n = 0
+        while True:
+            made.append(n)
+            yield n
+            n += 1
+
+    for item in bulk.prefetched(endless(), depth=2):
+        if item == 5:
+            break
+    assert not any(t.name == "eduplus-prefetch" for t in threading.enumerate())
+    assert len(made) <= 5 + 1 + 2 + 1  # at most depth ahead, plus one in hand

@@ -408,12 +408,15 @@ def test_existing_people_are_read_the_same_by_scan_or_by_key(
     people = [f.PersonFactory() for _ in range(6)]
     f.PersonFactory(id_number=None)
     con = duckdb.connect()
-    con.execute(
-        "CREATE TABLE golden AS SELECT * FROM (VALUES "
-        f"({people[0].pk}, false, '{people[1].id_number}'), "  # another person's number
-        f"({people[2].pk}, false, '{people[2].id_number}'), "  # its own
-        "(999999, true, '110101201001010011'), (999998, true, NULL)"
-        ") t(person_id, is_new_person, v_id_number)"
+    con.execute("CREATE TABLE golden (person_id BIGINT, is_new_person BOOLEAN, v_id_number TEXT)")
+    con.executemany(
+        "INSERT INTO golden VALUES (?, ?, ?)",
+        [
+            (people[0].pk, False, people[1].id_number),  # another person's number
+            (people[2].pk, False, people[2].id_number),  # its own
+            (999999, True, "110101201001010011"),
+            (999998, True, None),
+        ],
     )
     golden._existing_people(con)
     assert sorted(con.execute("SELECT * FROM existing").fetchall()) == sorted(
