@@ -7,7 +7,9 @@ for N people with their truth (``eduplus.governance.synth``: 学籍 UTF-8, 资�
 missing ID numbers, swapped day and month, transfers between schools, garbage rows),
 then times separately:
 
-* the import of each file (``importing.batch_import_file``),
+* the import of the files (``importing.batch_import_files``, the next file read while
+  the current one is written, as ``eduplus data import`` with several files does;
+  ``--sequential``: one after the other with ``batch_import_file``, timed each),
 * the resolution (``resolution.resolve(full=True)``),
 * the exports (``exports.export_links`` and ``export_persons``),
 * the reference: Splink alone on the same records (``resolution.splink_reference()``),
@@ -52,7 +54,7 @@ SCHOOL_MIX = (
 # Functions the benchmark drives, by module.
 NEEDED = {
     "eduplus.governance.synth": ("persons_standalone", "write_sources"),
-    "eduplus.governance.importing": ("batch_import_file",),
+    "eduplus.governance.importing": ("batch_import_file", "batch_import_files"),
     "eduplus.governance.resolution": ("resolve", "splink_reference"),
     "eduplus.governance.exports": ("export_links", "export_persons"),
 }
@@ -236,6 +238,11 @@ def main() -> None:
     parser.add_argument(
         "--keep", metavar="DIR", help="work in DIR and keep it (database, files, exports)"
     )
+    parser.add_argument(
+        "--sequential",
+        action="store_true",
+        help="import the files one after the other (each timed), not pipelined",
+    )
     args = parser.parse_args()
 
     if args.keep:
@@ -314,17 +321,33 @@ def main() -> None:
     print()
     phases: dict[str, float] = {}
     import_s = 0.0
-    for f in files:
+    if args.sequential:
+        for f in files:
+            started = time.perf_counter()
+            batch = importing.batch_import_file(
+                source_code=f.source_code, path=f.path, region_code=PROVINCE
+            )
+            seconds = time.perf_counter() - started
+            import_s += seconds
+            phases[f"import {f.source_code}"] = seconds
+            print(
+                f"import {f.source_code:<7} {seconds:7.1f}s  {f.rows / seconds:>9,.0f} rows/s  "
+                f"{batch_figures(batch)}"
+            )
+    else:
+        # As `eduplus data import` with several files: the next file is read and
+        # normalised while the current one is written.
         started = time.perf_counter()
-        batch = importing.batch_import_file(
-            source_code=f.source_code, path=f.path, region_code=PROVINCE
+        batches = importing.batch_import_files(
+            [(f.source_code, f.path) for f in files], region_code=PROVINCE
         )
-        seconds = time.perf_counter() - started
-        import_s += seconds
-        phases[f"import {f.source_code}"] = seconds
+        import_s = time.perf_counter() - started
+        phases["import"] = import_s
+        for f, batch in zip(files, batches, strict=True):
+            print(f"import {f.source_code:<7} {batch_figures(batch)}")
         print(
-            f"import {f.source_code:<7} {seconds:7.1f}s  {f.rows / seconds:>9,.0f} rows/s  "
-            f"{batch_figures(batch)}"
+            f"import ({len(files)} files, pipelined) {import_s:7.1f}s  "
+            f"{sum(f.rows for f in files) / import_s:>9,.0f} rows/s"
         )
 
     # Resolve.

@@ -27,3 +27,11 @@ WHITENOISE_AUTOREFRESH = True
 os.makedirs(os.path.join(os.environ["EDUPLUS_VAR_DIR"], "static"), exist_ok=True)
 # Background tasks run inline in tests.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Parallel runs (pytest -n): each worker its own governance files (the columnar copies
+# are named by batch id, which every worker's database starts at 1).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    from eduplus.settings import GOVERNANCE_DIR
+
+    GOVERNANCE_DIR = GOVERNANCE_DIR.with_name(
+        f"{GOVERNANCE_DIR.name}-{os.environ['PYTEST_XDIST_WORKER']}"
+    )

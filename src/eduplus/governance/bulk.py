@@ -19,7 +19,7 @@ import os
 import queue
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -170,7 +170,7 @@ class _Failure:
 _END = object()
 
 
-def prefetched(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+def prefetched(items: Iterable[T], depth: int = 2) -> Generator[T, None, None]:
     """``items``, made in a second thread up to ``depth`` ahead of the caller.
 
     For a write loop whose items are rows converted from DuckDB to Python (holding the

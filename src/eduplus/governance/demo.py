@@ -54,7 +54,7 @@ def _demo_region(province: str) -> str:
 def seed_demo(*, province: str, seed: int, say: Callable[[str], None]) -> int:
     """Write, import and resolve the demo sources; returns the rows written."""
     from eduplus.accounts.models import User
-    from eduplus.governance.importing import batch_import_file
+    from eduplus.governance.importing import batch_import_files
     from eduplus.governance.quality import quality_compute
     from eduplus.governance.resolution import resolve
 
@@ -69,10 +69,9 @@ def seed_demo(*, province: str, seed: int, say: Callable[[str], None]) -> int:
     accepted = rejected = 0
     # One full resolution below rather than one queued after each import.
     with override_settings(GOVERNANCE_AUTO_RESOLVE=False):
-        for f in files:
-            batch = batch_import_file(
-                source_code=f.source_code, path=f.path, region_code=province, actor=actor
-            )
+        for batch in batch_import_files(
+            [(f.source_code, f.path) for f in files], region_code=province, actor=actor
+        ):
             accepted += batch.rows_accepted
             rejected += batch.rows_rejected
     # The sources were drawn from the roster: a record the resolution cannot tie to a

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from eduplus.governance.bulk import (
     missing_references,
+    prefetched,
     sqlite_bulk,
     sqlite_foreign_keys_unchecked,
 )
@@ -197,28 +198,31 @@ def write_golden(
     now = timezone.now()
     _existing_people(con)
     _taken_id_numbers(con)
-    people = con.execute(
+    # Each result is built in DuckDB first; the rows reach Python below, in a second
+    # thread while the writes before them run.
+    con.execute(
         f"""
-        SELECT g.person_id, g.is_new_person, left(coalesce(g.v_name, ''), 64),
-               g.v_id_number, TRY_CAST(g.v_gender AS SMALLINT),
-               TRY_CAST(g.v_birth_date AS DATE), left(coalesce(g.v_ethnicity, ''), 2),
-               left(coalesce(g.v_phone, g.v_guardian_phone, ''), 20), {_golden_id_sql()}
+        CREATE OR REPLACE TEMP TABLE w_people AS
+        SELECT g.person_id, g.is_new_person, left(coalesce(g.v_name, ''), 64) AS name,
+               g.v_id_number AS id_number, TRY_CAST(g.v_gender AS SMALLINT) AS gender,
+               TRY_CAST(g.v_birth_date AS DATE) AS birth_date,
+               left(coalesce(g.v_ethnicity, ''), 2) AS ethnicity,
+               left(coalesce(g.v_phone, g.v_guardian_phone, ''), 20) AS phone,
+               {_golden_id_sql()} AS golden_id
         FROM golden g LEFT JOIN existing e USING (person_id)
-        ORDER BY g.person_id
         """
+    )
+    person_values = "name, id_number, gender, birth_date, ethnicity, phone, golden_id"
+    new_rows = con.execute(
+        f"SELECT person_id, {person_values} FROM w_people WHERE is_new_person ORDER BY person_id"
     ).fetchall()
-    new_rows = [
-        (pid, name, idn, gender, birth, eth, phone, gid)
-        for pid, is_new, name, idn, gender, birth, eth, phone, gid in people
-        if is_new
-    ]
-    old_rows = [
-        (name, idn, gender, birth, eth, phone, gid, pid)
-        for pid, is_new, name, idn, gender, birth, eth, phone, gid in people
-        if not is_new
-    ]
-    links = con.execute(
+    old_rows = con.execute(
+        f"SELECT {person_values}, person_id FROM w_people WHERE NOT is_new_person "
+        "ORDER BY person_id"
+    ).fetchall()
+    con.execute(
         """
+        CREATE OR REPLACE TEMP TABLE w_links AS
         WITH best AS (
             SELECT id, max(p) AS p FROM (
                 SELECT unique_id_l AS id, match_probability AS p FROM edges
@@ -231,25 +235,24 @@ def write_golden(
         JOIN cluster_people cp USING (cluster_id)
         LEFT JOIN best ON best.id = r.unique_id
         WHERE r.person_id IS DISTINCT FROM cp.person_id OR r.is_new
-        ORDER BY r.unique_id
         """
-    ).fetchall()
+    )
     src_cols = ", ".join(f"g.s_{item}" for item in PROVENANCE_ITEMS)
     # In person order, so that the golden table's rows lie in the order of the persons
     # (the persons export and every roster read them together).
-    golden_rows = con.execute(
+    con.execute(
         f"""
-        SELECT g.person_id, coalesce(g.person_type, 'student'),
-               coalesce(school_rec.region_id, g.fallback_region),
-               TRY_CAST(g.v_school AS BIGINT), TRY_CAST(g.v_grade AS INTEGER),
+        CREATE OR REPLACE TEMP TABLE w_golden AS
+        SELECT g.person_id, coalesce(g.person_type, 'student') AS person_type,
+               coalesce(school_rec.region_id, g.fallback_region) AS region_id,
+               TRY_CAST(g.v_school AS BIGINT) AS school_id, TRY_CAST(g.v_grade AS INTEGER),
                left(coalesce(g.v_class_name, ''), 32), left(coalesce(g.v_address, ''), 255),
                left(coalesce(g.v_guardian_phone, ''), 20), left(coalesce(g.v_aid_status, ''), 32),
                left(coalesce(g.v_health_result, ''), 16), left(coalesce(g.v_subject, ''), 32),
                left(coalesce(g.v_title, ''), 32), g.record_count, g.source_count, {src_cols}
         FROM golden g LEFT JOIN recs school_rec ON school_rec.unique_id = g.s_school
-        ORDER BY g.person_id
         """
-    ).fetchall()
+    )
     conflict_parts = []
     for item in PROVENANCE_ITEMS:
         expr = ITEM_VALUE_SQL[item]
@@ -263,8 +266,9 @@ def write_golden(
             """
         )
     chosen_cases = " ".join(f"WHEN '{item}' THEN g.v_{item}" for item in PROVENANCE_ITEMS)
-    conflicts = con.execute(
+    con.execute(
         f"""
+        CREATE OR REPLACE TEMP TABLE w_conflicts AS
         WITH v AS ({" UNION ALL ".join(conflict_parts)})
         SELECT v.person_id, v.item, CASE v.item {chosen_cases} END AS chosen,
                to_json(list(struct_pack(source := v.source, batch := v.batch_id,
@@ -276,9 +280,10 @@ def write_golden(
                  g.v_ethnicity, g.v_school, g.v_grade, g.v_class_name, g.v_address, g.v_phone,
                  g.v_guardian_phone, g.v_aid_status, g.v_health_result, g.v_subject, g.v_title
         """
-    ).fetchall()
-    reviews = con.execute(
+    )
+    con.execute(
         f"""
+        CREATE OR REPLACE TEMP TABLE w_reviews AS
         SELECT least(p.unique_id_l, p.unique_id_r), greatest(p.unique_id_l, p.unique_id_r),
                max(p.match_probability), max(rl.region_id)
         FROM pairs p
@@ -290,8 +295,33 @@ def write_golden(
           AND cl.cluster_id <> cr.cluster_id
         GROUP BY 1, 2
         """
-    ).fetchall()
-    person_ids = [row[0] for row in people]
+    )
+
+    def count(table: str) -> int:
+        return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+
+    links_count, golden_count = count("w_links"), count("w_golden")
+    conflicts_count, reviews_count = count("w_conflicts"), count("w_reviews")
+    references = {
+        column: [r[0] for r in con.execute(
+            f"SELECT DISTINCT {column} FROM w_golden WHERE {column} IS NOT NULL"
+        ).fetchall()]
+        for column in ("region_id", "school_id")
+    }  # fmt: skip
+    # In this order the writes below take them (the links by record, the rest by person).
+    fetches = (
+        ("links", "SELECT * FROM w_links ORDER BY unique_id"),
+        ("touched", "SELECT person_id FROM w_people ORDER BY person_id"),
+        ("golden", "SELECT * FROM w_golden ORDER BY person_id"),
+        ("conflicts", "SELECT * FROM w_conflicts"),
+        ("reviews", "SELECT * FROM w_reviews"),
+    )
+    results = prefetched(((name, con.execute(sql).fetchall()) for name, sql in fetches), depth=1)
+
+    def rows_of(name: str) -> list[Any]:
+        got, rows = next(results)
+        assert got == name, (got, name)
+        return rows
 
     person_columns = {"name", "id_number", "gender", "birth_date", "ethnicity", "phone"}
     writes: dict[str, tuple[int, set[str] | None]] = {
@@ -299,9 +329,9 @@ def write_golden(
             len(new_rows) + len(old_rows),
             None if new_rows else person_columns | {"golden_id"},
         ),
-        "governance_sourcerecord": (len(links), {"person_id", "match_probability"}),
-        "governance_goldenrecord": (len(golden_rows), None),
-        "governance_valueconflict": (len(conflicts), None),
+        "governance_sourcerecord": (links_count, {"person_id", "match_probability"}),
+        "governance_goldenrecord": (golden_count, None),
+        "governance_valueconflict": (conflicts_count, None),
     }
     if enrol_new:
         writes["people_student"] = (len(new_rows), None)
@@ -314,86 +344,95 @@ def write_golden(
     # Every reference written comes from this run (its persons) or was read within it
     # (schools, regions): checked once per value below, not by SQLite once per row.
     unchecked = sqlite_foreign_keys_unchecked(sum(rows for rows, _c in writes.values()) > 0)
-    with unchecked as references_unchecked, transaction.atomic(), sqlite_bulk(writes):
-        if references_unchecked:
-            _check_references(golden_rows)
-        with written.step("persons"):
-            _executemany(
-                "INSERT INTO people_person (id, name, id_number, gender, birth_date, "
-                "ethnicity, phone, golden_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                new_rows,
-            )
-            if connection.vendor == "postgresql" and new_rows:
+    try:
+        with unchecked as references_unchecked, transaction.atomic(), sqlite_bulk(writes):
+            if references_unchecked:
+                _check_references(references)
+            with written.step("persons"):
+                _executemany(
+                    "INSERT INTO people_person (id, name, id_number, gender, birth_date, "
+                    "ethnicity, phone, golden_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    new_rows,
+                )
+                if connection.vendor == "postgresql" and new_rows:
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT setval(pg_get_serial_sequence('people_person', 'id'), "
+                            "(SELECT max(id) FROM people_person))"
+                        )
+                _executemany(
+                    # A value the sources do not give keeps what the person already has.
+                    "UPDATE people_person SET name = COALESCE(NULLIF(%s, ''), name), "
+                    "id_number = COALESCE(%s, id_number), gender = COALESCE(%s, gender), "
+                    "birth_date = COALESCE(%s, birth_date), ethnicity = COALESCE(NULLIF(%s, ''), "
+                    "ethnicity), phone = COALESCE(NULLIF(%s, ''), phone), golden_id = %s "
+                    "WHERE id = %s",
+                    old_rows,
+                )
+            with written.step("links"):
+                _temp_table(
+                    "gov_links",
+                    f"record_id {_key_type()}, person_id BIGINT, p DOUBLE PRECISION",
+                    rows_of("links"),
+                )
                 with connection.cursor() as cursor:
                     cursor.execute(
-                        "SELECT setval(pg_get_serial_sequence('people_person', 'id'), "
-                        "(SELECT max(id) FROM people_person))"
+                        "UPDATE governance_sourcerecord SET person_id = gov_links.person_id, "
+                        "match_probability = gov_links.p FROM gov_links "
+                        "WHERE governance_sourcerecord.id = gov_links.record_id"
                     )
-            _executemany(
-                # A value the sources do not give keeps what the person already has.
-                "UPDATE people_person SET name = COALESCE(NULLIF(%s, ''), name), "
-                "id_number = COALESCE(%s, id_number), gender = COALESCE(%s, gender), "
-                "birth_date = COALESCE(%s, birth_date), ethnicity = COALESCE(NULLIF(%s, ''), "
-                "ethnicity), phone = COALESCE(NULLIF(%s, ''), phone), golden_id = %s "
-                "WHERE id = %s",
-                old_rows,
-            )
-        with written.step("links"):
-            _temp_table(
-                "gov_links", f"record_id {_key_type()}, person_id BIGINT, p DOUBLE PRECISION", links
-            )
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "UPDATE governance_sourcerecord SET person_id = gov_links.person_id, "
-                    "match_probability = gov_links.p FROM gov_links "
-                    "WHERE governance_sourcerecord.id = gov_links.record_id"
+                _drop("gov_links")
+            with written.step("golden records"):
+                _temp_table("gov_touched", f"person_id {_key_type()}", rows_of("touched"))
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "DELETE FROM governance_goldenrecord WHERE person_id IN "
+                        "(SELECT person_id FROM gov_touched)"
+                    )
+                    cursor.execute(
+                        "DELETE FROM governance_valueconflict WHERE person_id IN "
+                        "(SELECT person_id FROM gov_touched)"
+                    )
+                src_names = ", ".join(f"src_{item}" for item in PROVENANCE_ITEMS)
+                marks = ", ".join(["%s"] * (15 + len(PROVENANCE_ITEMS)))
+                _executemany(
+                    "INSERT INTO governance_goldenrecord (person_id, person_type, region_id, "
+                    "school_id, grade, class_name, address, guardian_phone, aid_status, "
+                    "health_result, subject, title, record_count, source_count, updated_at, "
+                    f"{src_names}) VALUES ({marks})",
+                    [(*row[:14], stamp, *row[14:]) for row in rows_of("golden")],
                 )
-            _drop("gov_links")
-        with written.step("golden records"):
-            _temp_table("gov_touched", f"person_id {_key_type()}", [(p,) for p in person_ids])
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "DELETE FROM governance_goldenrecord WHERE person_id IN "
-                    "(SELECT person_id FROM gov_touched)"
+            with written.step("conflicts and reviews"):
+                _executemany(
+                    "INSERT INTO governance_valueconflict (person_id, item, chosen_value, "
+                    '"values", region_id, detected_at) VALUES (%s, %s, %s, %s, %s, %s)',
+                    [
+                        (pid, item, (chosen or "")[:255], vals, region, stamp)
+                        for pid, item, chosen, vals, region in rows_of("conflicts")
+                    ],
                 )
-                cursor.execute(
-                    "DELETE FROM governance_valueconflict WHERE person_id IN "
-                    "(SELECT person_id FROM gov_touched)"
+                _executemany(
+                    "INSERT INTO governance_matchreview (left_id, right_id, probability, status, "
+                    "region_id, note, created_at) VALUES (%s, %s, %s, 'open', %s, '', %s) "
+                    "ON CONFLICT DO NOTHING",
+                    [
+                        (left, right, p, region, stamp)
+                        for left, right, p, region in rows_of("reviews")
+                    ],
                 )
-            src_names = ", ".join(f"src_{item}" for item in PROVENANCE_ITEMS)
-            marks = ", ".join(["%s"] * (15 + len(PROVENANCE_ITEMS)))
-            _executemany(
-                "INSERT INTO governance_goldenrecord (person_id, person_type, region_id, "
-                "school_id, grade, class_name, address, guardian_phone, aid_status, "
-                "health_result, subject, title, record_count, source_count, updated_at, "
-                f"{src_names}) VALUES ({marks})",
-                [(*row[:14], stamp, *row[14:]) for row in golden_rows],
-            )
-        with written.step("conflicts and reviews"):
-            _executemany(
-                'INSERT INTO governance_valueconflict (person_id, item, chosen_value, "values", '
-                "region_id, detected_at) VALUES (%s, %s, %s, %s, %s, %s)",
-                [
-                    (pid, item, (chosen or "")[:255], vals, region, stamp)
-                    for pid, item, chosen, vals, region in conflicts
-                ],
-            )
-            _executemany(
-                "INSERT INTO governance_matchreview (left_id, right_id, probability, status, "
-                "region_id, note, created_at) VALUES (%s, %s, %s, 'open', %s, '', %s) "
-                "ON CONFLICT DO NOTHING",
-                [(left, right, p, region, stamp) for left, right, p, region in reviews],
-            )
-        with written.step("enrolment"):
-            if enrol_new:
-                _enrol_new_people([(row[0],) for row in new_rows])
-            _drop("gov_touched")
+            with written.step("enrolment"):
+                if enrol_new:
+                    _enrol_new_people([(row[0],) for row in new_rows])
+                _drop("gov_touched")
+    finally:
+        # Stops the reading thread (on an error) before the caller closes DuckDB.
+        results.close()
     steps = sum(v for k, v in written.timings.items() if k != "prepare")
     written.timings["index rebuild and commit"] = time.perf_counter() - write_started - steps
     written.persons_created = len(new_rows)
     written.persons_linked = len(old_rows)
-    written.conflicts = len(conflicts)
-    written.review_items = len(reviews)
+    written.conflicts = conflicts_count
+    written.review_items = reviews_count
     return written
 
 
@@ -402,11 +441,13 @@ def _key_type() -> str:
     return "INTEGER PRIMARY KEY" if connection.vendor == "sqlite" else "BIGINT PRIMARY KEY"
 
 
-def _check_references(golden_rows: Sequence[Sequence[Any]]) -> None:
+def _check_references(references: dict[str, list[Any]]) -> None:
     """The regions and schools golden records name exist (once per distinct value)."""
-    for position, table, key in ((2, "regions_region", "code"), (3, "schools_school", "id")):
-        values = sorted({row[position] for row in golden_rows if row[position] is not None})
-        missing = missing_references(table, key, values)
+    for column, table, key in (
+        ("region_id", "regions_region", "code"),
+        ("school_id", "schools_school", "id"),
+    ):
+        missing = missing_references(table, key, sorted(references[column]))
         if missing:
             raise ResolutionError(
                 _("解析期间有学校或区域被删除（%(v)s），请重新运行身份解析")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -33,10 +34,12 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +53,7 @@ from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from eduplus.core.audit import audit_record
 from eduplus.core.tabular import EXCEL_SUFFIXES, TabularError, detect_encoding, read_rows
@@ -78,13 +82,15 @@ HEADER_SCAN_ROWS = 20  # the header is looked for among the first rows
 STALE_AFTER = dt.timedelta(minutes=10)
 
 PHASE_LABELS: dict[str, str] = {
-    "queued": "排队等待",
-    "reading": "读取文件",
-    "normalising": "规范化与校验",
-    "report": "生成错误报告",
-    "writing": "写入来源记录",
-    "done": "完成",
-    "failed": "失败",
+    "queued": gettext_noop("排队等待"),
+    "reading": gettext_noop("读取文件"),
+    "normalising": gettext_noop("规范化与校验"),
+    "report": gettext_noop("生成错误报告"),
+    # Read and checked while the batch before it is written (several files at once).
+    "prepared": gettext_noop("等待写入"),
+    "writing": gettext_noop("写入来源记录"),
+    "done": gettext_noop("完成"),
+    "failed": gettext_noop("失败"),
 }
 
 RECORD_TABLE = SourceRecord._meta.db_table
@@ -190,8 +196,16 @@ class _Tracker:
         self.started = time.perf_counter()
         self.timings: dict[str, float] = {}
         self._phase_started = self.started
+        self.done = self.total = 0
+
+    def beat(self) -> None:
+        """A fresh heartbeat for a batch waiting for its turn to write (so that it is
+        not taken for abandoned while the batch before it is written)."""
+        if self.phase == "prepared":
+            self(self.phase, self.done, self.total)
 
     def __call__(self, phase: str, done: int, total: int) -> None:
+        self.done, self.total = done, total
         if phase != self.phase:
             now = time.perf_counter()
             if self.phase:
@@ -205,7 +219,7 @@ class _Tracker:
             "pid": os.getpid(),
             "host": socket.gethostname(),
         }
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
         with suppress(OSError):
             tmp.write_text(json.dumps(payload), encoding="utf-8")
             os.replace(tmp, self.path)
@@ -843,6 +857,95 @@ def batch_run(*, batch: ImportBatch, progress: Progress | None = None) -> Import
     A batch that is not queued (already running elsewhere, done, failed) is answered
     as it is.
     """
+    if not _claim(batch):
+        return batch
+    tracker = _Tracker(batch.pk, progress)
+    tracker("reading", 0, 0)
+    detected: dict[str, str] = {}
+    with _workdir() as workdir:
+        return _settle(batch, tracker, detected, lambda: _run(batch, tracker, workdir, detected))
+
+
+def batches_run(batches: Sequence[ImportBatch]) -> list[ImportBatch]:
+    """Import queued batches one after the other, as :func:`batch_run` each, reading
+    and normalising the next file in a second thread while the current one is written
+    (DuckDB on one side, SQLite on the other: on two cores, most of the reading hides
+    behind the writing). Each batch stays all-or-nothing; one failing does not stop
+    the others. Answers the batches in the order given."""
+    results: list[ImportBatch] = list(batches)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eduplus-import") as pool:
+
+        def start(index: int) -> _Started | None:
+            batch = results[index]
+            if not _claim(batch):
+                return None
+            tracker = _Tracker(batch.pk, None)
+            tracker("reading", 0, 0)
+            workdir = Path(tempfile.mkdtemp(prefix="import-", dir=governance_dir("tmp")))
+            detected: dict[str, str] = {}
+            batch.source  # noqa: B018 - loaded here: the other thread has no database
+            future = pool.submit(_prepare, batch, tracker, workdir, detected, list(_school_rows()))
+            return _Started(batch, tracker, workdir, detected, future)
+
+        following = start(0) if results else None
+        for index in range(len(results)):
+            current, following = following, None
+            if current is None:  # not queued: answered as it is
+                if index + 1 < len(results):
+                    following = start(index + 1)
+                continue
+            try:
+                prepared: _Prepared | None = None
+                failure: Exception | None = None
+                try:
+                    prepared = current.future.result()
+                except Exception as exc:  # settled below like a failure of the write
+                    failure = exc
+                # The next file is read while this one is written.
+                start_error: Exception | None = None
+                if index + 1 < len(results):
+                    try:
+                        following = start(index + 1)
+                    except Exception as exc:  # raised once this batch is settled
+                        start_error = exc
+                if following is not None:  # it beats while it waits for this write
+                    waiting = following.tracker
+                    current.tracker.callback = lambda _d, _t, _p, waiting=waiting: waiting.beat()
+                results[index] = _settle(
+                    current.batch,
+                    current.tracker,
+                    current.detected,
+                    functools.partial(_write_prepared, current, prepared, failure),
+                )
+                if start_error is not None:
+                    raise start_error
+            finally:
+                shutil.rmtree(current.workdir, ignore_errors=True)
+    return results
+
+
+@dataclass
+class _Started:
+    batch: ImportBatch
+    tracker: _Tracker
+    workdir: Path
+    detected: dict[str, str]
+    future: Future[_Prepared]
+
+
+def _write_prepared(
+    started: _Started, prepared: _Prepared | None, failure: Exception | None
+) -> _Outcome:
+    if prepared is None:
+        raise failure or RuntimeError("batch not prepared")
+    try:
+        return _write(started.batch, started.tracker, started.workdir, prepared)
+    finally:
+        prepared.con.close()
+
+
+def _claim(batch: ImportBatch) -> bool:
+    """Mark a queued batch running (by this process); False when it is not queued."""
     claimed = ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.QUEUED).update(
         status=BatchStatus.RUNNING,
         phase="reading",
@@ -853,14 +956,18 @@ def batch_run(*, batch: ImportBatch, progress: Progress | None = None) -> Import
         progress_total=0,
     )
     batch.refresh_from_db()
-    if not claimed:
-        return batch
-    tracker = _Tracker(batch.pk, progress)
-    tracker("reading", 0, 0)
-    detected: dict[str, str] = {}
+    return bool(claimed)
+
+
+def _settle(
+    batch: ImportBatch,
+    tracker: _Tracker,
+    detected: dict[str, str],
+    work: Callable[[], _Outcome],
+) -> ImportBatch:
+    """Run a claimed batch's import and record how it ended."""
     try:
-        with _workdir() as workdir:
-            outcome = _run(batch, tracker, workdir, detected)
+        outcome = work()
     except _Superseded:
         logger.warning(
             "import batch %s was taken over by another run; this one rolled back", batch.pk
@@ -933,9 +1040,39 @@ def _fail(batch: ImportBatch, reason: str, tracker: _Tracker, *, mapping: dict[s
     )
 
 
+@dataclass
+class _Prepared:
+    """A batch read, normalised and validated in DuckDB (table ``recs``), not written."""
+
+    con: duckdb.DuckDBPyConnection
+    layout: normalize.HeaderLayout
+    total: int
+    accepted: int
+    suspicious: int
+    rejected: int
+    report: str
+
+
 def _run(
     batch: ImportBatch, tracker: _Tracker, workdir: Path, detected: dict[str, str]
 ) -> _Outcome:
+    prepared = _prepare(batch, tracker, workdir, detected, list(_school_rows()))
+    try:
+        return _write(batch, tracker, workdir, prepared)
+    finally:
+        prepared.con.close()
+
+
+def _prepare(
+    batch: ImportBatch,
+    tracker: _Tracker,
+    workdir: Path,
+    detected: dict[str, str],
+    schools: list[tuple[Any, ...]],
+) -> _Prepared:
+    """Read, normalise and validate the batch's file and write its error report: DuckDB
+    and files only, no database (so that it can run in a second thread while another
+    batch is written). ``batch.source`` must be loaded already."""
     source = batch.source
     path = Path(batch.stored_path)
     if not path.is_file():
@@ -981,7 +1118,7 @@ def _run(
             )
         tracker("normalising", 0, total)
         normalize.install(con)
-        normalize.load_schools(con, _school_rows())
+        normalize.load_schools(con, schools)
         for statement in normalize.normalize_statements(
             layout,
             region_code=batch.region_id,
@@ -999,74 +1136,84 @@ def _run(
             report_file = error_report_path(batch.pk)
             _write_error_report(con, layout.headers, report_file, workdir)
             report = str(report_file)
-        tracker("writing", 0, total)
-        parquet_tmp = workdir / "columnar.parquet"
-        unchecked = bulk.sqlite_foreign_keys_unchecked(total >= REBUILD_MIN_ROWS)
-        with unchecked as references_unchecked, transaction.atomic():
-            base_id = _reserve_ids(total)
-            if references_unchecked:
-                _check_references(con)
-            _write_records(con, batch, layout, base_id, total, tracker)
-            _write_columnar(con, batch, base_id, parquet_tmp)
-            now = timezone.now()
-            finished = ImportBatch.objects.filter(
-                pk=batch.pk, status=BatchStatus.RUNNING, started_at=batch.started_at
-            ).update(
-                status=BatchStatus.DONE,
-                phase="done",
-                mapping=layout.mapping,
-                rows_read=total,
-                rows_accepted=accepted + suspicious,
-                rows_rejected=rejected,
-                rows_suspicious=suspicious,
-                progress_done=total,
-                progress_total=total,
-                error_report_path=report,
-                finished_at=now,
-            )
-            if not finished:  # taken over by another run meanwhile: roll this one back
-                raise _Superseded
-            counters = {
-                "rows_read": total,
-                "rows_accepted": accepted + suspicious,
-                "rows_rejected": rejected,
-                "rows_suspicious": suspicious,
-            }
-            lineage_emit(
-                job_name="governance.import",
-                inputs=[f"source:{source.code}"],
-                outputs=[f"batch:{batch.pk}"],
-                run_facets={
-                    **counters,
-                    "file_name": batch.file_name,
-                    "file_sha256": batch.file_sha256,
-                    "region": batch.region_id,
-                },
-            )
-            audit_record(
-                actor=batch.created_by,
-                action="governance.import",
-                target_type="governance.importbatch",
-                target_id=str(batch.pk),
-                target_repr=batch.file_name,
-                details={"source": source.code, **counters},
-            )
-        columnar = columnar_path(batch.pk)
-        columnar.parent.mkdir(parents=True, exist_ok=True)
-        with suppress(OSError):
-            os.replace(parquet_tmp, columnar)
-        tracker("done", total, total)
-        return _Outcome(
-            rows_read=total,
-            accepted=accepted + suspicious,
-            rejected=rejected,
-            suspicious=suspicious,
-            mapping=layout.mapping,
-            report=report,
-            timings=dict(tracker.timings),
-        )
-    finally:
+    except BaseException:
         con.close()
+        raise
+    tracker("prepared", 0, total)
+    return _Prepared(con, layout, total, accepted, suspicious, rejected, report)
+
+
+def _write(batch: ImportBatch, tracker: _Tracker, workdir: Path, prepared: _Prepared) -> _Outcome:
+    """Write a prepared batch in one transaction (all-or-nothing)."""
+    source = batch.source
+    con, layout, total, report = prepared.con, prepared.layout, prepared.total, prepared.report
+    accepted, suspicious, rejected = prepared.accepted, prepared.suspicious, prepared.rejected
+    tracker("writing", 0, total)
+    parquet_tmp = workdir / "columnar.parquet"
+    unchecked = bulk.sqlite_foreign_keys_unchecked(total >= REBUILD_MIN_ROWS)
+    with unchecked as references_unchecked, transaction.atomic():
+        base_id = _reserve_ids(total)
+        if references_unchecked:
+            _check_references(con)
+        _write_records(con, batch, layout, base_id, total, tracker)
+        _write_columnar(con, batch, base_id, parquet_tmp)
+        now = timezone.now()
+        finished = ImportBatch.objects.filter(
+            pk=batch.pk, status=BatchStatus.RUNNING, started_at=batch.started_at
+        ).update(
+            status=BatchStatus.DONE,
+            phase="done",
+            mapping=layout.mapping,
+            rows_read=total,
+            rows_accepted=accepted + suspicious,
+            rows_rejected=rejected,
+            rows_suspicious=suspicious,
+            progress_done=total,
+            progress_total=total,
+            error_report_path=report,
+            finished_at=now,
+        )
+        if not finished:  # taken over by another run meanwhile: roll this one back
+            raise _Superseded
+        counters = {
+            "rows_read": total,
+            "rows_accepted": accepted + suspicious,
+            "rows_rejected": rejected,
+            "rows_suspicious": suspicious,
+        }
+        lineage_emit(
+            job_name="governance.import",
+            inputs=[f"source:{source.code}"],
+            outputs=[f"batch:{batch.pk}"],
+            run_facets={
+                **counters,
+                "file_name": batch.file_name,
+                "file_sha256": batch.file_sha256,
+                "region": batch.region_id,
+            },
+        )
+        audit_record(
+            actor=batch.created_by,
+            action="governance.import",
+            target_type="governance.importbatch",
+            target_id=str(batch.pk),
+            target_repr=batch.file_name,
+            details={"source": source.code, **counters},
+        )
+    columnar = columnar_path(batch.pk)
+    columnar.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(OSError):
+        os.replace(parquet_tmp, columnar)
+    tracker("done", total, total)
+    return _Outcome(
+        rows_read=total,
+        accepted=accepted + suspicious,
+        rejected=rejected,
+        suspicious=suspicious,
+        mapping=layout.mapping,
+        report=report,
+        timings=dict(tracker.timings),
+    )
 
 
 def _check_references(con: duckdb.DuckDBPyConnection) -> None:
@@ -1316,6 +1463,34 @@ def batch_import_file(
     region, missing file); a file that cannot be read fails the batch (status failed,
     ``failure`` says why).
     """
+    source, region, file = _file_request(source_code, path, region_code)
+    batch = _file_batch(source, region, file, actor=actor, mapping=mapping)
+    if batch.status == BatchStatus.QUEUED:
+        batch = batch_run(batch=batch, progress=progress)
+    return batch
+
+
+def batch_import_files(
+    files: Sequence[tuple[str, str | Path]],
+    *,
+    region_code: str | None = None,
+    actor: Any = None,
+    mapping: dict[str, str] | None = None,
+) -> list[ImportBatch]:
+    """Import several files, each ``(source code, path)`` a batch of its own, reading
+    the next while the current one is written (:func:`batches_run`). Every file is
+    checked before any is imported: :class:`ImportFailure` names the first that cannot
+    start, and then nothing is imported. Answers the batches in the order given."""
+    requests = [_file_request(code, path, region_code) for code, path in files]
+    batches = [_file_batch(*request, actor=actor, mapping=mapping) for request in requests]
+    queued = [b for b in batches if b.status == BatchStatus.QUEUED]
+    done = {b.pk: b for b in batches_run(queued)}
+    return [done.get(b.pk, b) for b in batches]
+
+
+def _file_request(
+    source_code: str, path: str | Path, region_code: str | None
+) -> tuple[SourceSystem, Region, Path]:
     source = SourceSystem.objects.filter(code=source_code).first()
     if source is None:
         codes = "、".join(SourceSystem.objects.values_list("code", flat=True))
@@ -1332,6 +1507,17 @@ def batch_import_file(
     file = Path(path)
     if not file.is_file():
         raise ImportFailure(_("文件不存在：%(path)s") % {"path": file})
+    return source, region, file
+
+
+def _file_batch(
+    source: SourceSystem,
+    region: Region,
+    file: Path,
+    *,
+    actor: Any,
+    mapping: dict[str, str] | None,
+) -> ImportBatch:
     try:
         data = file.read_bytes()
     except OSError as exc:
@@ -1347,9 +1533,6 @@ def batch_import_file(
         )
     except ValidationError as exc:
         raise ImportFailure("；".join(exc.messages)) from exc
-    del data
-    if batch.status == BatchStatus.QUEUED:
-        batch = batch_run(batch=batch, progress=progress)
     return batch
 
 

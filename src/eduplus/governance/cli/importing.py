@@ -1,9 +1,11 @@
-"""``eduplus data import FILE --source CODE [--region CODE] [--map 列名=数据项 ...]``.
+"""``eduplus data import FILE [FILE ...] --source CODE [--region CODE] [--map 列名=数据项]``.
 
-Imports one file as a batch, drawing a progress bar on stderr, then prints rows read /
-accepted (of which suspicious) / rejected and the error report's path. Exit codes: 0
-nothing rejected, 1 some rows rejected (the others are imported), 2 the file cannot be
-imported at all (the reason is printed).
+Imports each file as a batch, drawing a progress bar on stderr for one file, then
+prints rows read / accepted (of which suspicious) / rejected and the error report's
+path per batch. Several files (a county's schools exported from the same system) are
+imported one after the other, the next read while the current one is written. Exit
+codes: 0 nothing rejected, 1 some rows rejected (the others are imported), 2 a file
+cannot be imported at all (the reason is printed).
 """
 
 from __future__ import annotations
@@ -17,8 +19,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from eduplus.governance import normalize
-from eduplus.governance.importing import PHASE_LABELS, ImportFailure, batch_import_file
-from eduplus.governance.models import BatchStatus
+from eduplus.governance.importing import (
+    PHASE_LABELS,
+    ImportFailure,
+    batch_import_file,
+    batch_import_files,
+)
+from eduplus.governance.models import BatchStatus, ImportBatch
 
 HELP = "导入来源数据文件（CSV / Excel）：eduplus data import 文件 --source 来源代码"
 
@@ -28,7 +35,9 @@ EXIT_UNREADABLE = 2
 
 def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument(
-        "file", help=_("数据文件（CSV：UTF-8 / GBK / GB18030；Excel .xlsx / .xls）")
+        "file",
+        nargs="+",
+        help=_("数据文件（CSV：UTF-8 / GBK / GB18030；Excel .xlsx / .xls），可多个"),
     )
     parser.add_argument(
         "--source", required=True, help=_("来源系统代码，如 xueji、zizhu、tizhi、renshi")
@@ -106,35 +115,54 @@ class ProgressBar:
 
 def run(command: BaseCommand, options: dict[str, Any]) -> None:
     mapping = parse_mapping(options.get("map") or [])
-    bar = None if options.get("no_progress") else ProgressBar(sys.stderr)
+    files = options["file"] if isinstance(options["file"], list) else [options["file"]]
+    several = len(files) > 1
+    bar = None if options.get("no_progress") or several else ProgressBar(sys.stderr)
     started = time.time()
     try:
-        batch = batch_import_file(
-            source_code=options["source"],
-            path=options["file"],
-            region_code=options.get("region") or None,
-            mapping=mapping or None,
-            progress=bar,
-        )
+        if several:
+            batches = batch_import_files(
+                [(options["source"], f) for f in files],
+                region_code=options.get("region") or None,
+                mapping=mapping or None,
+            )
+        else:
+            batches = [
+                batch_import_file(
+                    source_code=options["source"],
+                    path=files[0],
+                    region_code=options.get("region") or None,
+                    mapping=mapping or None,
+                    progress=bar,
+                )
+            ]
     except ImportFailure as exc:
         if bar:
             bar.finish()
         raise CommandError(str(exc), returncode=EXIT_UNREADABLE) from exc
     if bar:
         bar.finish()
+    problems = [_report(command, batch, started) for batch in batches]
+    unreadable = [p for code, p in problems if code == EXIT_UNREADABLE]
+    if unreadable:
+        raise CommandError("\n".join(unreadable), returncode=EXIT_UNREADABLE)
+    rejected = [p for code, p in problems if code == EXIT_REJECTED]
+    if rejected:
+        raise CommandError("\n".join(rejected), returncode=EXIT_REJECTED)
+
+
+def _report(command: BaseCommand, batch: ImportBatch, started: float) -> tuple[int, str]:
+    """Print a batch's figures; answers (exit code, the problem to end with)."""
     write = command.stdout.write
     if batch.status == BatchStatus.FAILED:
-        raise CommandError(
-            _("批次 #%(pk)s 导入失败，没有写入任何记录：%(reason)s")
-            % {"pk": batch.pk, "reason": batch.failure},
-            returncode=EXIT_UNREADABLE,
-        )
+        return EXIT_UNREADABLE, _("批次 #%(pk)s 导入失败，没有写入任何记录：%(reason)s") % {
+            "pk": batch.pk,
+            "reason": batch.failure,
+        }
     if batch.status in (BatchStatus.QUEUED, BatchStatus.RUNNING):
-        raise CommandError(
-            _("同一文件正由另一进程导入（批次 #%(pk)s，%(status)s），请稍后查看该批次")
-            % {"pk": batch.pk, "status": batch.get_status_display()},
-            returncode=EXIT_UNREADABLE,
-        )
+        return EXIT_UNREADABLE, _(
+            "同一文件正由另一进程导入（批次 #%(pk)s，%(status)s），请稍后查看该批次"
+        ) % {"pk": batch.pk, "status": batch.get_status_display()}
     if batch.finished_at is not None and batch.finished_at.timestamp() < started:
         write(
             _("该文件已从同一来源导入过（批次 #%(pk)s），本次未重复导入，数据没有变化。")
@@ -156,7 +184,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     else:
         write(_("错误报告：无（没有被拒绝或存疑的行）"))
     if batch.rows_rejected:
-        raise CommandError(
-            _("有 %(n)d 行被拒绝（原因见错误报告），其余行已导入") % {"n": batch.rows_rejected},
-            returncode=EXIT_REJECTED,
-        )
+        return EXIT_REJECTED, _(
+            "批次 #%(pk)s 有 %(n)d 行被拒绝（原因见错误报告），其余行已导入"
+        ) % {"pk": batch.pk, "n": batch.rows_rejected}
+    return 0, ""

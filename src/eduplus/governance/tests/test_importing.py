@@ -557,7 +557,7 @@ def test_cli_import_exit_codes_and_report(gov_schools: Any, tmp_path: Path) -> N
     assert code == 1
     assert "读取行数：5" in out and "接受行数：3（其中存疑 1）" in out and "拒绝行数：2" in out
     report = out.split("错误报告：")[1].strip()
-    assert Path(report).is_file() and "有 2 行被拒绝" in message
+    assert Path(report).is_file() and "有 2 行被拒绝" in message and "其余行已导入" in message
     code, out, _ = run_cli("import", str(messy), "--source", "xueji", "--no-progress")
     assert code == 1 and "已从同一来源导入过" in out
     code, _, message = run_cli("import", str(tmp_path / "nope.csv"), "--source", "xueji")
@@ -567,6 +567,85 @@ def test_cli_import_exit_codes_and_report(gov_schools: Any, tmp_path: Path) -> N
     assert code == 2 and "二进制" in message
     code, _, message = run_cli("import", str(messy), "--source", "xueji", "--map", "姓名")
     assert code == 2 and "列名=数据项" in message
+
+
+def test_cli_imports_several_files_each_a_batch_and_one_bad_file_stops_nothing(
+    gov_schools: Any, tmp_path: Path
+) -> None:
+    clean = write(tmp_path, "a-clean.csv", csv_bytes(HEADER, [ROWS[0], ROWS[4]]))
+    garbage = write(tmp_path, "b-garbage.csv", b"\x00\x01" * 50)
+    messy = write(tmp_path, "c-messy.csv", csv_bytes(HEADER, ROWS))
+    code, out, message = run_cli(
+        "import", str(clean), str(garbage), str(messy), "--source", "xueji", "--no-progress"
+    )
+    assert code == 2  # the worst outcome: one file could not be imported
+    batches = list(ImportBatch.objects.order_by("id"))
+    assert [b.file_name for b in batches] == ["a-clean.csv", "b-garbage.csv", "c-messy.csv"]
+    assert [b.status for b in batches] == ["done", "failed", "done"]
+    assert [b.rows_read for b in batches] == [2, 0, 5]
+    assert out.count("读取行数：") == 2 and "读取行数：5" in out
+    assert "二进制" in message and f"批次 #{batches[1].pk} 导入失败" in message
+    assert SourceRecord.objects.filter(batch=batches[2]).count() == 5
+    assert not (
+        importing.governance_dir("tmp").exists() and any(importing.governance_dir("tmp").iterdir())
+    )
+
+    # A file that cannot start (missing) stops the whole command before any import.
+    other = write(tmp_path, "d.csv", csv_bytes(HEADER, [ROWS[1]]))
+    code, _, message = run_cli(
+        "import", str(other), str(tmp_path / "nope.csv"), "--source", "xueji"
+    )
+    assert code == 2 and "文件不存在" in message
+    assert ImportBatch.objects.count() == 3
+
+
+def test_batches_run_answers_in_order_and_leaves_batches_not_queued_alone(
+    gov_schools: Any, tmp_path: Path
+) -> None:
+    first = importing.batch_import_file(
+        source_code="xueji", path=write(tmp_path, "one.csv", csv_bytes(HEADER, [ROWS[0]]))
+    )
+    source = SourceSystem.objects.get(code="zizhu")
+    queued = [
+        importing.batch_create(
+            source=source,
+            file_name=f"{n}.csv",
+            data=csv_bytes(HEADER, [ROWS[n]]),
+            region=f.region("41"),
+            actor=None,
+        )[0]
+        for n in (1, 4)
+    ]
+    done = importing.batches_run([queued[0], first, queued[1]])
+    assert [b.pk for b in done] == [queued[0].pk, first.pk, queued[1].pk]
+    assert [b.status for b in done] == ["done", "done", "done"]
+    assert done[1].finished_at == first.finished_at  # not run again
+    assert [b.rows_read for b in done] == [1, 1, 1]
+    assert importing.batches_run([]) == []
+
+
+def test_a_batch_waiting_to_be_written_keeps_beating(
+    gov_schools: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = SourceSystem.objects.get(code="xueji")
+    batch, _created = importing.batch_create(
+        source=source, file_name="w.csv", data=csv_bytes(HEADER, ROWS), region=f.region("41"),
+        actor=None,
+    )  # fmt: skip
+    assert importing._claim(batch)
+    tracker = importing._Tracker(batch.pk, None)
+    tracker("prepared", 0, 5)
+    first = importing.progress_read(batch)
+    assert (first.phase, first.total, first.label) == ("prepared", 5, "等待写入")
+    later = timezone.now() + dt.timedelta(minutes=30)
+    monkeypatch.setattr(importing.timezone, "now", lambda: later)
+    tracker.beat()
+    assert importing.progress_read(batch).heartbeat == later
+    assert not importing.batch_is_stale(batch, stale_after=dt.timedelta(minutes=10))
+    tracker("writing", 1, 5)
+    monkeypatch.setattr(importing.timezone, "now", lambda: later + dt.timedelta(hours=1))
+    tracker.beat()  # only a waiting batch is beaten for; a writing one beats itself
+    assert importing.progress_read(batch).heartbeat == later
 
 
 def test_cli_map_and_progress_bar(
