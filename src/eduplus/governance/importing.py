@@ -426,9 +426,11 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...] | None:
     return tuple(rows[0]) if rows else None
 
 
-def _duck() -> duckdb.DuckDBPyConnection:
+def _duck(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
     con.execute(f"SET temp_directory = '{governance_dir('tmp')}'")
     return con
 
@@ -884,7 +886,11 @@ def batches_run(batches: Sequence[ImportBatch]) -> list[ImportBatch]:
             workdir = Path(tempfile.mkdtemp(prefix="import-", dir=governance_dir("tmp")))
             detected: dict[str, str] = {}
             batch.source  # noqa: B018 - loaded here: the other thread has no database
-            future = pool.submit(_prepare, batch, tracker, workdir, detected, list(_school_rows()))
+            # While another batch is written (all but the first), DuckDB gets one thread
+            # and the writer keeps a core.
+            threads = 1 if index else None
+            schools = list(_school_rows())
+            future = pool.submit(_prepare, batch, tracker, workdir, detected, schools, threads)
             return _Started(batch, tracker, workdir, detected, future)
 
         following = start(0) if results else None
@@ -1069,15 +1075,17 @@ def _prepare(
     workdir: Path,
     detected: dict[str, str],
     schools: list[tuple[Any, ...]],
+    threads: int | None = None,
 ) -> _Prepared:
     """Read, normalise and validate the batch's file and write its error report: DuckDB
     and files only, no database (so that it can run in a second thread while another
-    batch is written). ``batch.source`` must be loaded already."""
+    batch is written; ``threads`` then leaves the writer its core). ``batch.source``
+    must be loaded already."""
     source = batch.source
     path = Path(batch.stored_path)
     if not path.is_file():
         raise ImportFailure(_("上传的文件已不存在（%(name)s），请重新上传") % {"name": path.name})
-    con = _duck()
+    con = _duck(threads)
     try:
         try:
             width = _load(con, path, batch.file_name, workdir)
