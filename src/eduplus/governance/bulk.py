@@ -138,21 +138,44 @@ def sqlite_foreign_keys_unchecked(enabled: bool = True) -> Iterator[bool]:
             cursor.execute("PRAGMA foreign_keys = ON")
 
 
-def missing_references(table: str, column: str, values: list[Any]) -> list[Any]:
-    """Which of ``values`` no row of ``table`` holds in ``column``."""
-    found: set[Any] = set()
+# The places rows name: column, table, key.
+PLACES = (("school_id", "schools_school", "id"), ("region_id", "regions_region", "code"))
+
+
+def places_named(con: Any, table: str) -> dict[str, list[Any]]:
+    """The distinct schools and regions (``school_id``, ``region_id``) that the rows of
+    DuckDB table ``table`` name."""
+    return {
+        column: [
+            row[0]
+            for row in con.execute(
+                f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL"  # noqa: S608
+            ).fetchall()
+        ]
+        for column, _table, _key in PLACES
+    }
+
+
+def missing_places(named: Mapping[str, list[Any]]) -> list[Any]:
+    """Which of the schools and regions :func:`places_named` found the database no
+    longer holds (once per distinct value, in the caller's transaction)."""
+    missing: list[Any] = []
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        for start in range(0, len(values), 500):
-            chunk = values[start : start + 500]
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(
-                f"SELECT {quote(column)} FROM {quote(table)} "  # noqa: S608 - quoted names
-                f"WHERE {quote(column)} IN ({marks})",
-                chunk,
-            )
-            found.update(row[0] for row in cursor.fetchall())
-    return [v for v in values if v not in found]
+        for column, table, key in PLACES:
+            values = list(named.get(column, []))
+            found: set[Any] = set()
+            for start in range(0, len(values), 500):
+                chunk = values[start : start + 500]
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"SELECT {quote(key)} FROM {quote(table)} "  # noqa: S608 - fixed names
+                    f"WHERE {quote(key)} IN ({marks})",
+                    chunk,
+                )
+                found.update(row[0] for row in cursor.fetchall())
+            missing.extend(v for v in values if v not in found)
+    return missing
 
 
 @contextmanager

@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from eduplus.governance.bulk import (
-    missing_references,
+    missing_places,
+    places_named,
     prefetched,
     sqlite_bulk,
     sqlite_foreign_keys_unchecked,
@@ -302,12 +303,7 @@ def write_golden(
 
     links_count, golden_count = count("w_links"), count("w_golden")
     conflicts_count, reviews_count = count("w_conflicts"), count("w_reviews")
-    references = {
-        column: [r[0] for r in con.execute(
-            f"SELECT DISTINCT {column} FROM w_golden WHERE {column} IS NOT NULL"
-        ).fetchall()]
-        for column in ("region_id", "school_id")
-    }  # fmt: skip
+    places = places_named(con, "w_golden")  # checked in the write transaction
     # In this order the writes below take them (the links by record, the rest by person).
     fetches = (
         ("links", "SELECT * FROM w_links ORDER BY unique_id"),
@@ -347,7 +343,7 @@ def write_golden(
     try:
         with unchecked as references_unchecked, transaction.atomic(), sqlite_bulk(writes):
             if references_unchecked:
-                _check_references(references)
+                _check_references(places)
             with written.step("persons"):
                 _executemany(
                     "INSERT INTO people_person (id, name, id_number, gender, birth_date, "
@@ -441,18 +437,14 @@ def _key_type() -> str:
     return "INTEGER PRIMARY KEY" if connection.vendor == "sqlite" else "BIGINT PRIMARY KEY"
 
 
-def _check_references(references: dict[str, list[Any]]) -> None:
+def _check_references(places: dict[str, list[Any]]) -> None:
     """The regions and schools golden records name exist (once per distinct value)."""
-    for column, table, key in (
-        ("region_id", "regions_region", "code"),
-        ("school_id", "schools_school", "id"),
-    ):
-        missing = missing_references(table, key, sorted(references[column]))
-        if missing:
-            raise ResolutionError(
-                _("解析期间有学校或区域被删除（%(v)s），请重新运行身份解析")
-                % {"v": ", ".join(str(v) for v in missing[:5])}
-            )
+    missing = missing_places(places)
+    if missing:
+        raise ResolutionError(
+            _("解析期间有学校或区域被删除（%(v)s），请重新运行身份解析")
+            % {"v": ", ".join(str(v) for v in missing[:5])}
+        )
 
 
 def _enrol_new_people(new_ids: list[tuple[int]]) -> None:

@@ -40,7 +40,7 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,6 +197,8 @@ class _Tracker:
         self.timings: dict[str, float] = {}
         self._phase_started = self.started
         self.done = self.total = 0
+        # A batch read ahead, waiting for this one's write: it beats with this one.
+        self.waiting: _Tracker | None = None
 
     def beat(self) -> None:
         """A fresh heartbeat for a batch waiting for its turn to write (so that it is
@@ -225,6 +227,8 @@ class _Tracker:
             os.replace(tmp, self.path)
         if self.callback is not None:
             self.callback(done, total, phase)
+        if self.waiting is not None:
+            self.waiting.beat()
 
 
 def _pid_alive(pid: int) -> bool:
@@ -859,16 +863,12 @@ def batch_run(*, batch: ImportBatch, progress: Progress | None = None) -> Import
     A batch that is not queued (already running elsewhere, done, failed) is answered
     as it is.
     """
-    if not _claim(batch):
-        return batch
-    tracker = _Tracker(batch.pk, progress)
-    tracker("reading", 0, 0)
-    detected: dict[str, str] = {}
-    with _workdir() as workdir:
-        return _settle(batch, tracker, detected, lambda: _run(batch, tracker, workdir, detected))
+    return batches_run([batch], progress=progress)[0]
 
 
-def batches_run(batches: Sequence[ImportBatch]) -> list[ImportBatch]:
+def batches_run(
+    batches: Sequence[ImportBatch], *, progress: Progress | None = None
+) -> list[ImportBatch]:
     """Import queued batches one after the other, as :func:`batch_run` each, reading
     and normalising the next file in a second thread while the current one is written
     (DuckDB on one side, SQLite on the other: on two cores, most of the reading hides
@@ -881,7 +881,7 @@ def batches_run(batches: Sequence[ImportBatch]) -> list[ImportBatch]:
             batch = results[index]
             if not _claim(batch):
                 return None
-            tracker = _Tracker(batch.pk, None)
+            tracker = _Tracker(batch.pk, progress)
             tracker("reading", 0, 0)
             workdir = Path(tempfile.mkdtemp(prefix="import-", dir=governance_dir("tmp")))
             detected: dict[str, str] = {}
@@ -915,8 +915,7 @@ def batches_run(batches: Sequence[ImportBatch]) -> list[ImportBatch]:
                     except Exception as exc:  # raised once this batch is settled
                         start_error = exc
                 if following is not None:  # it beats while it waits for this write
-                    waiting = following.tracker
-                    current.tracker.callback = lambda _d, _t, _p, waiting=waiting: waiting.beat()
+                    current.tracker.waiting = following.tracker
                 results[index] = _settle(
                     current.batch,
                     current.tracker,
@@ -944,10 +943,7 @@ def _write_prepared(
 ) -> _Outcome:
     if prepared is None:
         raise failure or RuntimeError("batch not prepared")
-    try:
-        return _write(started.batch, started.tracker, started.workdir, prepared)
-    finally:
-        prepared.con.close()
+    return _write(started.batch, started.tracker, started.workdir, prepared)
 
 
 def _claim(batch: ImportBatch) -> bool:
@@ -1009,15 +1005,6 @@ def _settle(
     return batch
 
 
-@contextmanager
-def _workdir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="import-", dir=governance_dir("tmp")))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
 def _fail(batch: ImportBatch, reason: str, tracker: _Tracker, *, mapping: dict[str, str]) -> None:
     fields: dict[str, Any] = {
         "status": BatchStatus.FAILED,
@@ -1057,16 +1044,6 @@ class _Prepared:
     suspicious: int
     rejected: int
     report: str
-
-
-def _run(
-    batch: ImportBatch, tracker: _Tracker, workdir: Path, detected: dict[str, str]
-) -> _Outcome:
-    prepared = _prepare(batch, tracker, workdir, detected, list(_school_rows()))
-    try:
-        return _write(batch, tracker, workdir, prepared)
-    finally:
-        prepared.con.close()
 
 
 def _prepare(
@@ -1152,7 +1129,16 @@ def _prepare(
 
 
 def _write(batch: ImportBatch, tracker: _Tracker, workdir: Path, prepared: _Prepared) -> _Outcome:
-    """Write a prepared batch in one transaction (all-or-nothing)."""
+    """Write a prepared batch in one transaction (all-or-nothing); closes its DuckDB."""
+    try:
+        return _write_batch(batch, tracker, workdir, prepared)
+    finally:
+        prepared.con.close()
+
+
+def _write_batch(
+    batch: ImportBatch, tracker: _Tracker, workdir: Path, prepared: _Prepared
+) -> _Outcome:
     source = batch.source
     con, layout, total, report = prepared.con, prepared.layout, prepared.total, prepared.report
     accepted, suspicious, rejected = prepared.accepted, prepared.suspicious, prepared.rejected
@@ -1228,22 +1214,12 @@ def _check_references(con: duckdb.DuckDBPyConnection) -> None:
     """The schools and regions the rows name still exist (checked once per distinct
     value, inside the write transaction, when SQLite does not check every row). The
     batch and source are this run's own."""
-    for column, table, key in (
-        ("school_id", "schools_school", "id"),
-        ("region_id", "regions_region", "code"),
-    ):
-        values = [
-            r[0]
-            for r in con.execute(
-                f"SELECT DISTINCT {column} FROM recs WHERE {column} IS NOT NULL"
-            ).fetchall()
-        ]
-        missing = bulk.missing_references(table, key, values)
-        if missing:
-            raise ImportFailure(
-                _("导入期间有学校或区域被删除（%(v)s），请重新导入")
-                % {"v": ", ".join(str(v) for v in missing[:5])}
-            )
+    missing = bulk.missing_places(bulk.places_named(con, "recs"))
+    if missing:
+        raise ImportFailure(
+            _("导入期间有学校或区域被删除（%(v)s），请重新导入")
+            % {"v": ", ".join(str(v) for v in missing[:5])}
+        )
 
 
 def _school_rows() -> Iterator[tuple[Any, ...]]:
@@ -1471,11 +1447,13 @@ def batch_import_file(
     region, missing file); a file that cannot be read fails the batch (status failed,
     ``failure`` says why).
     """
-    source, region, file = _file_request(source_code, path, region_code)
-    batch = _file_batch(source, region, file, actor=actor, mapping=mapping)
-    if batch.status == BatchStatus.QUEUED:
-        batch = batch_run(batch=batch, progress=progress)
-    return batch
+    return batch_import_files(
+        [(source_code, path)],
+        region_code=region_code,
+        actor=actor,
+        mapping=mapping,
+        progress=progress,
+    )[0]
 
 
 def batch_import_files(
@@ -1484,6 +1462,7 @@ def batch_import_files(
     region_code: str | None = None,
     actor: Any = None,
     mapping: dict[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> list[ImportBatch]:
     """Import several files, each ``(source code, path)`` a batch of its own, reading
     the next while the current one is written (:func:`batches_run`). Every file is
@@ -1492,7 +1471,7 @@ def batch_import_files(
     requests = [_file_request(code, path, region_code) for code, path in files]
     batches = [_file_batch(*request, actor=actor, mapping=mapping) for request in requests]
     queued = [b for b in batches if b.status == BatchStatus.QUEUED]
-    done = {b.pk: b for b in batches_run(queued)}
+    done = {b.pk: b for b in batches_run(queued, progress=progress)}
     return [done.get(b.pk, b) for b in batches]
 
 

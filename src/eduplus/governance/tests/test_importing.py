@@ -642,6 +642,12 @@ def test_a_batch_waiting_to_be_written_keeps_beating(
     tracker.beat()
     assert importing.progress_read(batch).heartbeat == later
     assert not importing.batch_is_stale(batch, stale_after=dt.timedelta(minutes=10))
+    # The batch being written beats for the one waiting behind it.
+    writer = importing._Tracker(batch.pk + 1000, None)
+    writer.waiting = tracker
+    later = later + dt.timedelta(minutes=5)
+    writer("writing", 10, 100)
+    assert importing.progress_read(batch).heartbeat == later
     tracker("writing", 1, 5)
     monkeypatch.setattr(importing.timezone, "now", lambda: later + dt.timedelta(hours=1))
     tracker.beat()  # only a waiting batch is beaten for; a writing one beats itself
