@@ -43,7 +43,8 @@ _LINKS_SQL = (
     "SELECT s.code, r.record_key, p.golden_id "
     "FROM governance_sourcerecord r "
     "JOIN governance_sourcesystem s ON s.id = r.source_id "
-    "JOIN people_person p ON p.id = r.person_id "
+    "JOIN governance_recordlink l ON l.record_id = r.id "
+    "JOIN people_person p ON p.id = l.person_id "
     "ORDER BY r.batch_id, r.row_number"
 )
 _PERSONS_SQL = (

@@ -325,7 +325,7 @@ def write_golden(
             len(new_rows) + len(old_rows),
             None if new_rows else person_columns | {"golden_id"},
         ),
-        "governance_sourcerecord": (links_count, {"person_id", "match_probability"}),
+        "governance_recordlink": (links_count, None),
         "governance_goldenrecord": (golden_count, None),
         "governance_valueconflict": (conflicts_count, None),
     }
@@ -366,18 +366,15 @@ def write_golden(
                     old_rows,
                 )
             with written.step("links"):
-                _temp_table(
-                    "gov_links",
-                    f"record_id {_key_type()}, person_id BIGINT, p DOUBLE PRECISION",
+                # One narrow row per record (the record's own wide row is not touched);
+                # a record linked before gets its new person in place.
+                _executemany(
+                    "INSERT INTO governance_recordlink (record_id, person_id, "
+                    "match_probability) VALUES (%s, %s, %s) ON CONFLICT (record_id) DO UPDATE "
+                    "SET person_id = excluded.person_id, "
+                    "match_probability = excluded.match_probability",
                     rows_of("links"),
                 )
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "UPDATE governance_sourcerecord SET person_id = gov_links.person_id, "
-                        "match_probability = gov_links.p FROM gov_links "
-                        "WHERE governance_sourcerecord.id = gov_links.record_id"
-                    )
-                _drop("gov_links")
             with written.step("golden records"):
                 _temp_table("gov_touched", f"person_id {_key_type()}", rows_of("touched"))
                 with connection.cursor() as cursor:

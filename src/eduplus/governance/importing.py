@@ -64,6 +64,7 @@ from eduplus.governance.models import (
     DataItem,
     ImportBatch,
     ItemAuthority,
+    RecordLink,
     SourceKind,
     SourceRecord,
     SourceSystem,
@@ -1317,8 +1318,6 @@ def _write_records(
         "batch_id": str(int(batch.pk)),
         "source_id": str(int(source.pk)),
         "person_type": normalize.sql_text(source.person_type),
-        "person_id": "NULL",
-        "match_probability": "NULL",
     }
     if layout.has("grade"):
         dynamic.append(("grade", "grade"))
@@ -1588,6 +1587,11 @@ def batch_rollback(
                 f"(SELECT id FROM {records} WHERE batch_id = %s) OR right_id IN "
                 f"(SELECT id FROM {records} WHERE batch_id = %s)",
                 [batch.pk, batch.pk],
+            )
+            cursor.execute(
+                f"DELETE FROM {quote(RecordLink._meta.db_table)} WHERE record_id IN "
+                f"(SELECT id FROM {records} WHERE batch_id = %s)",
+                [batch.pk],
             )
             cursor.execute(f"DELETE FROM {records} WHERE batch_id = %s", [batch.pk])
             deleted = cursor.rowcount

@@ -48,6 +48,7 @@ from eduplus.governance.models import (
     QualityDimension,
     QualityResult,
     QualityRule,
+    RecordLink,
     RecordStatus,
     SourceRecord,
     SourceSystem,
@@ -226,8 +227,9 @@ def compile_rule(rule: QualityRule, *, at: dt.datetime) -> CompiledRule:
     elif check == QualityCheck.AGREES_WITH_GOLDEN:
         alias, gcol = GOLDEN_COLUMNS[rule.item]
         joins = (
-            f" JOIN {_table(Person)} p ON p.id = r.person_id"
-            f" LEFT JOIN {_table(GoldenRecord)} g ON g.person_id = r.person_id"
+            f" JOIN {_table(RecordLink)} l ON l.record_id = r.id"
+            f" JOIN {_table(Person)} p ON p.id = l.person_id"
+            f" LEFT JOIN {_table(GoldenRecord)} g ON g.person_id = l.person_id"
         )
         if rule.item == "school":
             applies = "r.school_id IS NOT NULL"
@@ -784,7 +786,7 @@ def failing_records(
         qs = qs.filter(school_id=school_id)
     if unplaced:
         qs = qs.filter(school__isnull=True)
-    return qs.select_related("batch", "source", "school").order_by("batch_id", "row_number")
+    return qs.select_related("batch", "source", "school", "link").order_by("batch_id", "row_number")
 
 
 def rules_failed_by(
@@ -840,7 +842,7 @@ EMPTY = gettext_lazy("（空）")
 
 def golden_values(records: list[SourceRecord], items: set[str]) -> dict[int, dict[str, Any]]:
     """The golden values (person and golden record) of the records' persons."""
-    person_ids = {r.person_id for r in records if r.person_id}
+    person_ids = {r.linked_person_id for r in records if r.linked_person_id}
     if not person_ids or not items:
         return {}
     people = Person.objects.in_bulk(list(person_ids))

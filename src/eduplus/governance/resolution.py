@@ -89,8 +89,9 @@ _SELECT_RECORDS = (
     "SELECT r.id, r.batch_id, s.code, r.person_type, r.name, r.id_number, r.id_valid, "
     "r.birth_date, r.gender, r.ethnicity, r.school_code, r.school_id, r.region_id, "
     "r.grade, r.class_name, r.address, r.phone, r.guardian_phone, r.aid_status, "
-    "r.health_result, r.subject, r.title, r.person_id "
+    "r.health_result, r.subject, r.title, l.person_id "
     "FROM governance_sourcerecord r "
+    "LEFT JOIN governance_recordlink l ON l.record_id = r.id "
     "JOIN governance_sourcesystem s ON s.id = r.source_id "
     "JOIN governance_importbatch b ON b.id = r.batch_id "
     "WHERE r.status IN ('accepted', 'suspicious') AND b.status = 'done'"
@@ -357,9 +358,7 @@ def _load_records_fast(con: duckdb.DuckDBPyConnection) -> int:
     # Existing links (person_id) from the database: only the linked records.
     con.execute("CREATE OR REPLACE TEMP TABLE links (unique_id BIGINT, person_id BIGINT)")
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, person_id FROM governance_sourcerecord WHERE person_id IS NOT NULL"
-        )
+        cursor.execute("SELECT record_id, person_id FROM governance_recordlink ORDER BY record_id")
         while True:
             rows = cursor.fetchmany(200_000)
             if not rows:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from eduplus.core.audit import audit_record
-from eduplus.governance.models import MatchReview, ReviewStatus, SourceRecord
+from eduplus.governance.models import MatchReview, RecordLink, ReviewStatus
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -43,7 +43,7 @@ def review_decide(
         review.note = note
         review.full_clean()
         review.save()
-        SourceRecord.objects.filter(pk__in=[review.left_id, review.right_id]).update(person=None)
+        RecordLink.objects.filter(record_id__in=[review.left_id, review.right_id]).delete()
         audit_record(
             actor=actor,
             action="governance.review_decide",

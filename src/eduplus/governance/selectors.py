@@ -122,8 +122,8 @@ def person_trail(golden: GoldenRecord) -> list[TrailRow]:
 
 def person_records(golden: GoldenRecord) -> QuerySet[SourceRecord]:
     return (
-        SourceRecord.objects.filter(person_id=golden.person_id)
-        .select_related("batch", "source", "school")
+        SourceRecord.objects.filter(link__person_id=golden.person_id)
+        .select_related("batch", "source", "school", "link")
         .order_by("batch_id", "row_number")
     )
 

@@ -335,6 +335,7 @@ def governance_objects(county):  # type: ignore[no-untyped-def]
         GoldenRecord,
         ImportBatch,
         MatchReview,
+        RecordLink,
         SourceRecord,
         SourceSystem,
     )
@@ -372,9 +373,9 @@ def governance_objects(county):  # type: ignore[no-untyped-def]
                     school=student.school,
                     region=region,
                     grade=student.grade,
-                    person=person,
                 )
             )
+            RecordLink.objects.create(record=records[-1], person=person)
         GoldenRecord.objects.create(
             person=county.student.person,
             region=region,

@@ -15,6 +15,7 @@ from eduplus.governance.models.records import (
     BatchStatus,
     ImportBatch,
     PersonType,
+    RecordLink,
     RecordStatus,
     SourceRecord,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "QualityDimension",
     "QualityResult",
     "QualityRule",
+    "RecordLink",
     "RecordStatus",
     "ResolutionRun",
     "ReviewStatus",

@@ -166,18 +166,6 @@ class SourceRecord(models.Model):
     health_result = models.CharField(_("体质健康等级"), max_length=16, blank=True)
     subject = models.CharField(_("任教学科"), max_length=32, blank=True)
     title = models.CharField(_("职称"), max_length=32, blank=True)
-    # The golden person this record resolved to (一人一档).
-    person = models.ForeignKey(
-        Person,
-        verbose_name=_("人员"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="source_records",
-        db_index=False,
-    )
-    match_probability = models.FloatField(_("匹配概率"), null=True, blank=True)
-
     scope_fields = ScopeFields(region="region_id", school="school_id", personal=True)
     objects = ScopedManager()
 
@@ -186,7 +174,6 @@ class SourceRecord(models.Model):
         verbose_name_plural = _("来源记录")
         ordering = ["batch_id", "row_number"]
         indexes = [
-            models.Index(fields=["person"], name="srcrec_person_idx"),
             models.Index(fields=["id_number"], name="srcrec_id_idx"),
             models.Index(fields=["batch", "status"], name="srcrec_batch_status_idx"),
             models.Index(fields=["region", "id"], name="srcrec_region_idx"),
@@ -197,3 +184,44 @@ class SourceRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id}:{self.record_key}"
+
+    @property
+    def linked_person_id(self) -> int | None:
+        """The golden person this record resolved to, if any (``select_related("link")``
+        saves a query per record)."""
+        link = getattr(self, "link", None)  # RelatedObjectDoesNotExist is an AttributeError
+        return link.person_id if link is not None else None
+
+
+class RecordLink(models.Model):
+    """The golden person a source record resolved to (一人一档), and how sure the match was.
+
+    Kept apart from the record: a resolution run writes one narrow row per record it
+    links instead of rewriting the record's wide row (on SQLite the whole records table,
+    millions of rows, went through the write-ahead log again on every full run). A
+    record without a link has not been resolved (or a steward split it off).
+    """
+
+    record = models.OneToOneField(
+        SourceRecord,
+        verbose_name=_("来源记录"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="link",
+    )
+    person = models.ForeignKey(
+        Person,
+        verbose_name=_("人员"),
+        on_delete=models.CASCADE,
+        related_name="record_links",
+        db_index=False,
+    )
+    match_probability = models.FloatField(_("匹配概率"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("记录归属")
+        verbose_name_plural = _("记录归属")
+        indexes = [models.Index(fields=["person"], name="reclink_person_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} → {self.person_id}"

@@ -29,7 +29,7 @@ from typing import Any
 from django.utils import timezone
 
 from eduplus.core import idnumber
-from eduplus.governance.models import ImportBatch, SourceRecord, SourceSystem
+from eduplus.governance.models import ImportBatch, RecordLink, SourceRecord, SourceSystem
 from eduplus.testing import factories as f
 
 _sha = itertools.count(1)
@@ -96,6 +96,7 @@ def make_batch(
         mapping={"姓名": "name", "身份证件号": "id_number", "学校标识码": "school"},
         finished_at=finished_at or (timezone.now() if status == "done" else None),
     )
+    people = [row.pop("person", None) for row in rows]
     records = SourceRecord.objects.bulk_create(
         SourceRecord(
             batch=batch,
@@ -109,6 +110,11 @@ def make_batch(
             **row,
         )
         for i, row in enumerate(rows)
+    )
+    RecordLink.objects.bulk_create(
+        RecordLink(record=record, person=person)
+        for record, person in zip(records, people, strict=True)
+        if person is not None
     )
     return batch, records
 

@@ -69,8 +69,8 @@ def test_small_writes_and_updates_keep_their_indexes(db: Any) -> None:
         assert dropped == []
     # an UPDATE drops only the indexes over the columns it changes
     with transaction.atomic():
-        assert [n for n, _s in bulk._indexes("governance_sourcerecord", {"person_id"})] == [
-            "srcrec_person_idx"
+        assert [n for n, _s in bulk._indexes("governance_recordlink", {"person_id"})] == [
+            "reclink_person_idx"
         ]
 
 

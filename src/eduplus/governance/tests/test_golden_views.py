@@ -34,7 +34,7 @@ def resolved(three_sources: dict[str, Any]) -> dict[str, Any]:  # noqa: F811
 
 def zhang(resolved: dict[str, Any]) -> GoldenRecord:
     record = SourceRecord.objects.get(batch=resolved["xueji"], row_number=2)
-    return GoldenRecord.objects.get(person_id=record.person_id)
+    return GoldenRecord.objects.get(person_id=record.linked_person_id)
 
 
 def test_trail_names_source_batch_and_row_of_every_value(

@@ -214,7 +214,7 @@ def test_failure_texts_are_masked_without_the_right(qworld):
     assert ID_WANG in q.failure_text(r5, rule, unmasked=True)
     assert q.display_item(r5, "name", unmasked=False) == "陈*"
     agrees = QualityRule.objects.get(code="name-agrees")
-    golden = q.golden_values([r5], {"name"})[r5.person_id]
+    golden = q.golden_values([r5], {"name"})[r5.linked_person_id]
     assert q.failure_text(r5, agrees, unmasked=True, golden=golden) == "姓名 陈静，主数据为 陈晶"
     assert at is not None
 

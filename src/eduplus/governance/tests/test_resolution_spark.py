@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from eduplus.governance.models import SourceRecord
+from eduplus.governance.models import RecordLink
 from eduplus.governance.resolution import resolve
 from eduplus.governance.tests.test_resolution import schools, three_sources  # noqa: F401
 
@@ -25,7 +25,7 @@ pytestmark = [
 
 def _partition() -> set[frozenset[int]]:
     groups: dict[int, set[int]] = {}
-    for record_id, person_id in SourceRecord.objects.values_list("id", "person_id"):
+    for record_id, person_id in RecordLink.objects.values_list("record_id", "person_id"):
         groups.setdefault(person_id, set()).add(record_id)
     return {frozenset(g) for g in groups.values()}
 

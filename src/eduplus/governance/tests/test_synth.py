@@ -371,8 +371,8 @@ def test_seed_demo_imports_and_resolves(
     truth = synth.read_truth(demo_dir())
     linked = {
         (code, key): pid
-        for code, key, pid in SourceRecord.objects.filter(person__isnull=False).values_list(
-            "source__code", "record_key", "person_id"
+        for code, key, pid in SourceRecord.objects.filter(link__isnull=False).values_list(
+            "source__code", "record_key", "link__person_id"
         )
     }
     assert set(truth) <= set(linked)

@@ -297,7 +297,7 @@ def _failures(
                 record,
                 failed,
                 unmasked=unmasked,
-                golden=golden.get(record.person_id or 0),
+                golden=golden.get(record.linked_person_id or 0),
                 school_names=school_names,
             )
             for failed in failed_by.get(record.pk, [])
