@@ -74,6 +74,15 @@ def test_record_links_move_to_their_own_table_and_back(committed_db: Any) -> Non
             )
         }
         assert "person_id" not in columns and "match_probability" not in columns
+        if connection.vendor == "sqlite":  # the record id is the rowid: no second B-tree
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT rowid, record_id FROM governance_recordlink")
+                assert cursor.fetchall() == [(linked.pk, linked.pk)]
+                cursor.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'governance_recordlink' "
+                    "AND name LIKE 'sqlite_autoindex%'"
+                )
+                assert cursor.fetchone()[0] == 0
 
         apps = migrate(BEFORE)
         SourceRecord = apps.get_model("governance", "SourceRecord")
