@@ -28,6 +28,7 @@ from eduplus.governance.bulk import (
     sqlite_foreign_keys_unchecked,
 )
 from eduplus.governance.models import PROVENANCE_ITEMS
+from eduplus.governance.normalize import sql_text
 from eduplus.governance.resolution import (
     ITEM_VALUE_SQL,
     ResolutionError,
@@ -196,7 +197,8 @@ def write_golden(
 ) -> Written:
     written = Written()
     prepare_started = time.perf_counter()
-    now = timezone.now()
+    # The time stamp as the database stores it, adapted once rather than per row.
+    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
     _existing_people(con)
     _taken_id_numbers(con)
     # Each result is built in DuckDB first; the rows reach Python below, in a second
@@ -250,7 +252,8 @@ def write_golden(
                left(coalesce(g.v_class_name, ''), 32), left(coalesce(g.v_address, ''), 255),
                left(coalesce(g.v_guardian_phone, ''), 20), left(coalesce(g.v_aid_status, ''), 32),
                left(coalesce(g.v_health_result, ''), 16), left(coalesce(g.v_subject, ''), 32),
-               left(coalesce(g.v_title, ''), 32), g.record_count, g.source_count, {src_cols}
+               left(coalesce(g.v_title, ''), 32), g.record_count, g.source_count,
+               {sql_text(str(stamp))} AS updated_at, {src_cols}
         FROM golden g LEFT JOIN recs school_rec ON school_rec.unique_id = g.s_school
         """
     )
@@ -333,8 +336,6 @@ def write_golden(
         writes["people_student"] = (len(new_rows), None)
         writes["people_teacher"] = (len(new_rows), None)
 
-    # The time stamp as the database stores it, adapted once rather than per row.
-    stamp = connection.ops.adapt_datetimefield_value(now)
     written.timings["prepare"] = time.perf_counter() - prepare_started
     write_started = time.perf_counter()
     # Every reference written comes from this run (its persons) or was read within it
@@ -393,7 +394,7 @@ def write_golden(
                     "school_id, grade, class_name, address, guardian_phone, aid_status, "
                     "health_result, subject, title, record_count, source_count, updated_at, "
                     f"{src_names}) VALUES ({marks})",
-                    [(*row[:14], stamp, *row[14:]) for row in rows_of("golden")],
+                    rows_of("golden"),
                 )
             with written.step("conflicts and reviews"):
                 _executemany(
