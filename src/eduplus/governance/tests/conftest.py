@@ -33,6 +33,18 @@ def governance_dir(settings: Any, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def committed_db(transactional_db: Any) -> Any:
+    """For tests that commit (``django_db(transaction=True)``): the shared rows back
+    before, the audit triggers off before pytest-django's flush after. The module must
+    import ``eduplus.testing.database``'s autouse fixtures too."""
+    from eduplus.testing.database import restore_shared_database, set_audit_triggers
+
+    restore_shared_database()  # an earlier flush may have removed the regions
+    yield
+    set_audit_triggers(enabled=False)  # the flush after the test deletes everything
+
+
+@pytest.fixture
 def steward(db: Any) -> Any:
     """The province's data steward (数据管理员, region 41)."""
     return f.user_with_role("data_steward", region="41", username="gov-steward")

@@ -16,9 +16,6 @@ from django.db import IntegrityError, connection, transaction
 from eduplus.governance import bulk
 from eduplus.people.models import Person
 from eduplus.testing.database import (  # noqa: F401 - autouse, module scope: restores after flushes
-    flushable_database,
-    restore_shared_database,
-    set_audit_triggers,
     shared_database_restored,
 )
 
@@ -121,17 +118,10 @@ def _pragma(sql: str) -> tuple[Any, ...]:
         return tuple(cursor.fetchone())
 
 
-@pytest.fixture
-def committed(transactional_db: Any) -> Iterator[None]:
-    restore_shared_database()
-    yield
-    set_audit_triggers(enabled=False)  # the flush after the test deletes everything
-
-
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's write-ahead log")
 @pytest.mark.django_db(transaction=True)
 def test_checkpoints_run_behind_the_next_write_and_the_log_is_copied_at_the_end(
-    committed: None,
+    committed_db: None,
 ) -> None:
     before = _pragma("PRAGMA wal_autocheckpoint")[0]
     with bulk.sqlite_checkpoints_behind() as behind:

@@ -36,8 +36,6 @@ from eduplus.governance.models import (
 from eduplus.governance.tests.conftest import CODE_A1, CODE_B1, csv_bytes
 from eduplus.testing import factories as f
 from eduplus.testing.database import (  # noqa: F401 - autouse, module scope: restores after flushes
-    restore_shared_database,
-    set_audit_triggers,
     shared_database_restored,
 )
 
@@ -678,13 +676,6 @@ def test_cli_sources_lists_sources_and_authorities(db: Any) -> None:
 
 
 # -------------------------------------------------------------- a real kill -9
-
-
-@pytest.fixture
-def committed_db(transactional_db: Any) -> Any:
-    restore_shared_database()  # an earlier flush may have removed the regions
-    yield
-    set_audit_triggers(enabled=False)  # the flush after the test deletes everything
 
 
 def foreign_keys_on() -> bool:

@@ -9,21 +9,11 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from eduplus.testing.database import (  # noqa: F401 - autouse, module scope: restores after flushes
-    flushable_database,
-    restore_shared_database,
-    set_audit_triggers,
     shared_database_restored,
 )
 
 BEFORE = ("governance", "0004_fewer_indexes")
 AFTER = ("governance", "0005_record_links")
-
-
-@pytest.fixture
-def committed_db(transactional_db: Any) -> Any:
-    restore_shared_database()  # an earlier flush may have removed the regions
-    yield
-    set_audit_triggers(enabled=False)  # the flush after the test deletes everything
 
 
 def migrate(target: tuple[str, str]) -> Any:
