@@ -18,9 +18,8 @@ from __future__ import annotations
 import os
 import queue
 import re
-import sqlite3
 import threading
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -184,59 +183,6 @@ def sqlite_big_cache() -> Iterator[None]:
     """A large page cache for a big read (an export joining millions of rows)."""
     with sqlite_bulk_tables({}):
         yield
-
-
-@contextmanager
-def sqlite_checkpoints_behind() -> Iterator[Callable[[], None]]:
-    """Around a run of big write transactions, one after the other on this connection.
-
-    A commit in WAL mode normally copies the write-ahead log into the database file
-    before it returns (a checkpoint: seconds for a gigabyte). Within this context the
-    connection leaves that to a helper thread with its own connection: call the yielded
-    function after a commit, and the log is copied while the next transaction is
-    written (a checkpoint runs beside one writer without blocking it). On exit the
-    helper is waited for and what is left is checkpointed here, as the last commit
-    would have done. Does nothing off SQLite, in memory, or inside a transaction.
-    """
-    path = str(connection.settings_dict["NAME"])
-    in_memory = path == ":memory:" or "mode=memory" in path
-    if connection.vendor != "sqlite" or connection.in_atomic_block or in_memory:
-        yield lambda: None
-        return
-    connection.ensure_connection()
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_autocheckpoint")
-        row = cursor.fetchone()
-        every = int(row[0]) if row else 1000
-        cursor.execute("PRAGMA wal_autocheckpoint = 0")
-    helper: list[threading.Thread] = []
-
-    def checkpoint() -> None:
-        try:
-            helper_connection = sqlite3.connect(path, timeout=60)
-            try:
-                helper_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            finally:
-                helper_connection.close()
-        except sqlite3.Error:  # the next checkpoint copies what this one left
-            pass
-
-    def behind() -> None:
-        if helper and helper[-1].is_alive():
-            return  # still copying: the one on exit takes the rest
-        thread = threading.Thread(target=checkpoint, name="eduplus-checkpoint")
-        thread.start()
-        helper.append(thread)
-
-    try:
-        yield behind
-    finally:
-        for thread in helper:
-            thread.join()
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(every)}")
-            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            cursor.fetchall()
 
 
 class _Failure:

@@ -40,7 +40,7 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, ExitStack, nullcontext, suppress
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -876,10 +876,7 @@ def batches_run(
     behind the writing). Each batch stays all-or-nothing; one failing does not stop
     the others. Answers the batches in the order given."""
     results: list[ImportBatch] = list(batches)
-    with (
-        ExitStack() as stack,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="eduplus-import") as pool,
-    ):
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eduplus-import") as pool:
 
         def start(index: int) -> _Started | None:
             batch = results[index]
@@ -898,8 +895,6 @@ def batches_run(
             return _Started(batch, tracker, workdir, detected, future)
 
         following = start(0) if results else None
-        # Each batch's commit leaves its checkpoint to a helper while the next is written.
-        behind = stack.enter_context(bulk.sqlite_checkpoints_behind())
         for index in range(len(results)):
             current, following = following, None
             if current is None:  # not queued: answered as it is
@@ -928,8 +923,6 @@ def batches_run(
                     current.detected,
                     functools.partial(_write_prepared, current, prepared, failure),
                 )
-                if following is not None:
-                    behind()
                 if start_error is not None:
                     raise start_error
             finally:

@@ -15,9 +15,6 @@ from django.db import IntegrityError, connection, transaction
 
 from eduplus.governance import bulk
 from eduplus.people.models import Person
-from eduplus.testing.database import (  # noqa: F401 - autouse, module scope: restores after flushes
-    shared_database_restored,
-)
 
 pytestmark = [
     pytest.mark.django_db,
@@ -107,45 +104,3 @@ def test_prefetched_stops_its_producer_when_the_caller_stops() -> None:
             break
     assert not any(t.name == "eduplus-prefetch" for t in threading.enumerate())
     assert len(made) <= 5 + 1 + 2 + 1  # at most depth ahead, plus one in hand
-
-
-# ------------------------------------------------- checkpoints behind the next write
-
-
-def _pragma(sql: str) -> tuple[Any, ...]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return tuple(cursor.fetchone())
-
-
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's write-ahead log")
-@pytest.mark.django_db(transaction=True)
-def test_checkpoints_run_behind_the_next_write_and_the_log_is_copied_at_the_end(
-    committed_db: None,
-) -> None:
-    before = _pragma("PRAGMA wal_autocheckpoint")[0]
-    with bulk.sqlite_checkpoints_behind() as behind:
-        assert _pragma("PRAGMA wal_autocheckpoint")[0] == 0  # commits leave the log
-        for start in (0, 3000):
-            with transaction.atomic():
-                Person.objects.bulk_create(
-                    Person(name=f"检查点{i}", golden_id=f"J{i:018d}")
-                    for i in range(start, start + 3000)
-                )
-            behind()  # copied by a helper while the next one is written
-    assert _pragma("PRAGMA wal_autocheckpoint")[0] == before
-    _busy, log, copied = _pragma("PRAGMA wal_checkpoint(PASSIVE)")
-    assert log == copied  # nothing left in the log that the database file lacks
-    assert Person.objects.filter(name__startswith="检查点").count() == 6000
-
-
-def test_checkpoints_stay_with_the_commit_inside_a_transaction(db: Any) -> None:
-    if connection.vendor != "sqlite":
-        with bulk.sqlite_checkpoints_behind() as behind:
-            behind()  # nothing to do off SQLite
-        return
-    before = _pragma("PRAGMA wal_autocheckpoint")[0]
-    with bulk.sqlite_checkpoints_behind() as behind:
-        assert _pragma("PRAGMA wal_autocheckpoint")[0] == before
-        behind()
-    assert _pragma("PRAGMA wal_autocheckpoint")[0] == before
