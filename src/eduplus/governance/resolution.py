@@ -358,7 +358,7 @@ def _load_records_fast(con: duckdb.DuckDBPyConnection) -> int:
     # Existing links (person_id) from the database: only the linked records.
     con.execute("CREATE OR REPLACE TEMP TABLE links (unique_id BIGINT, person_id BIGINT)")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT record_id, person_id FROM governance_recordlink ORDER BY record_id")
+        cursor.execute("SELECT record_id, person_id FROM governance_recordlink")
         while True:
             rows = cursor.fetchmany(200_000)
             if not rows:

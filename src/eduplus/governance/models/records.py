@@ -116,8 +116,8 @@ class RecordStatus(models.TextChoices):
 class SourceRecord(models.Model):
     """One data row of a batch, normalised; rejected rows are kept with their reasons."""
 
-    # No index of their own for batch, region and person: the composite indexes below
-    # lead with them (each index costs every imported row a B-tree insert). None for
+    # No index of their own for batch and region: the composite indexes below lead
+    # with them (each index costs every imported row a B-tree insert). None for
     # source and school either: lists filter them within a batch or a region, whose
     # indexes narrow first, and a source or school is not deleted while it has records.
     batch = models.ForeignKey(
@@ -166,6 +166,8 @@ class SourceRecord(models.Model):
     health_result = models.CharField(_("体质健康等级"), max_length=16, blank=True)
     subject = models.CharField(_("任教学科"), max_length=32, blank=True)
     title = models.CharField(_("职称"), max_length=32, blank=True)
+    # The golden person the record resolved to: RecordLink (``record.link``).
+
     scope_fields = ScopeFields(region="region_id", school="school_id", personal=True)
     objects = ScopedManager()
 
