@@ -11,6 +11,7 @@ from django.db import connection
 
 from eduplus.core import idnumber
 from eduplus.governance import bulk
+from eduplus.governance.importing import batch_rollback
 from eduplus.governance.models import (
     GoldenRecord,
     ImportBatch,
@@ -438,3 +439,41 @@ def test_existing_people_are_read_the_same_by_scan_or_by_key(
         (999998, None),
         (999999, "110101201001010011"),
     ]
+
+
+# ------------------------------------------------------------------ links, kept apart
+
+
+def test_a_run_links_records_without_rewriting_them(three_sources: dict[str, Any]) -> None:
+    def rows() -> list[tuple[Any, ...]]:
+        return list(SourceRecord.objects.order_by("pk").values_list())
+
+    before = rows()
+    resolve()
+    assert rows() == before  # the records are as imported; the links live beside them
+    usable = SourceRecord.objects.exclude(status="rejected")
+    assert RecordLink.objects.count() == usable.count()
+    assert set(RecordLink.objects.values_list("record_id", flat=True)) == set(
+        usable.values_list("pk", flat=True)
+    )
+    assert all(
+        0.0 <= (p or 0.0) <= 1.0
+        for p in RecordLink.objects.values_list("match_probability", flat=True)
+    )
+
+
+def test_rolling_back_a_resolved_batch_takes_its_links_and_keeps_the_others(
+    three_sources: dict[str, Any],
+) -> None:
+    resolve()
+    zizhu = three_sources["zizhu"]
+    others = set(
+        RecordLink.objects.exclude(record__batch=zizhu).values_list("record_id", "person_id")
+    )
+    assert RecordLink.objects.filter(record__batch=zizhu).exists()
+    batch_rollback(batch=zizhu, actor=None)
+    assert not SourceRecord.objects.filter(batch=zizhu).exists()
+    assert set(RecordLink.objects.values_list("record_id", "person_id")) == others
+    run = resolve()  # nothing new to link; the others keep their persons
+    assert run.status == "done"
+    assert set(RecordLink.objects.values_list("record_id", "person_id")) == others
