@@ -22,3 +22,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", api.urls),
 ]
+
+# The page of an unexpected error (503 and Retry-After when the embedded database is
+# busy writing a big batch); 403 and 404 use the templates of the same names.
+handler500 = "eduplus.core.views.server_error"

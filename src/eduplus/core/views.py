@@ -1,13 +1,18 @@
-"""Home page per role, the audit log (audit administrator only), health check."""
+"""Home page per role, the audit log (audit administrator only), health check, and
+the page of an unexpected error."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import sys
 
-from django.db import connection
+from django.db import OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from eduplus.core.models import AuditEntry, AuditResult
 from eduplus.core.pagination import PEOPLE_COUNT_CAP, paginate, querystring_without_page
@@ -72,3 +77,39 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok", "database": connection.vendor})
+
+
+logger = logging.getLogger(__name__)
+
+# Seconds a client is asked to wait when the embedded database is busy writing.
+BUSY_RETRY_AFTER = 30
+
+
+def _database_busy(error: BaseException | None) -> bool:
+    """SQLite's answer when another connection held the write lock longer than the
+    busy timeout (a big import or resolution committing)."""
+    return isinstance(error, OperationalError) and "database is locked" in str(error)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: called by Django inside the ``except`` of an unhandled error.
+
+    Renders without the database (it may be what failed): a busy embedded database
+    answers 503 with ``Retry-After``, so that a user who saved something while a big
+    import was being written is told to retry rather than shown a bare error; any
+    other error answers 500. In Chinese or English, as the rest of the page would be.
+    """
+    error = sys.exc_info()[1]
+    busy = _database_busy(error)
+    status = 503 if busy else 500
+    if busy:
+        logger.warning("database busy: %s %s answered 503", request.method, request.path)
+    if request.path.startswith("/api/"):
+        message = _("数据库正在写入一批数据，请约半分钟后重试") if busy else _("服务器出错了")
+        response: HttpResponse = JsonResponse({"detail": str(message)}, status=status)
+    else:
+        body = loader.get_template("500.html").render({"busy": busy})
+        response = HttpResponse(body, status=status)
+    if busy:
+        response["Retry-After"] = str(BUSY_RETRY_AFTER)
+    return response

@@ -103,3 +103,13 @@ def flushable_database() -> Iterator[None]:
     restore_shared_database()  # an earlier test's flush removed the regions
     yield
     set_audit_triggers(enabled=False)
+
+
+@pytest.fixture
+def committed_db(transactional_db: Any) -> Iterator[None]:
+    """For one test that commits (``django_db(transaction=True)``), in a module that
+    also imports :func:`shared_database_restored`: the shared rows back before, the
+    audit triggers off before pytest-django's flush after."""
+    restore_shared_database()  # an earlier flush may have removed the regions
+    yield
+    set_audit_triggers(enabled=False)  # the flush after the test deletes everything

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from eduplus.testing import factories as f
+from eduplus.testing.database import committed_db  # noqa: F401 - a fixture of the package
 
 # 学校标识码 of the fixture schools (far from the factories' sequence).
 CODE_A1 = "2141990101"  # primary school, 中原区 410102
@@ -30,18 +31,6 @@ def governance_dir(settings: Any, tmp_path: Path) -> Path:
     path = tmp_path / "governance"
     settings.GOVERNANCE_DIR = path
     return path
-
-
-@pytest.fixture
-def committed_db(transactional_db: Any) -> Any:
-    """For tests that commit (``django_db(transaction=True)``): the shared rows back
-    before, the audit triggers off before pytest-django's flush after. The module must
-    import ``eduplus.testing.database``'s autouse fixtures too."""
-    from eduplus.testing.database import restore_shared_database, set_audit_triggers
-
-    restore_shared_database()  # an earlier flush may have removed the regions
-    yield
-    set_audit_triggers(enabled=False)  # the flush after the test deletes everything
 
 
 @pytest.fixture
