@@ -197,8 +197,9 @@ def write_golden(
 ) -> Written:
     written = Written()
     prepare_started = time.perf_counter()
-    # The time stamp as the database stores it, adapted once rather than per row.
-    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+    # The time stamp of every row written, as the database stores it: a constant of
+    # the DuckDB results, not a value added to each row in Python.
+    stamp_sql = sql_text(str(connection.ops.adapt_datetimefield_value(timezone.now())))
     _existing_people(con)
     _taken_id_numbers(con)
     # Each result is built in DuckDB first; the rows reach Python below, in a second
@@ -253,7 +254,7 @@ def write_golden(
                left(coalesce(g.v_guardian_phone, ''), 20), left(coalesce(g.v_aid_status, ''), 32),
                left(coalesce(g.v_health_result, ''), 16), left(coalesce(g.v_subject, ''), 32),
                left(coalesce(g.v_title, ''), 32), g.record_count, g.source_count,
-               {sql_text(str(stamp))} AS updated_at, {src_cols}
+               {stamp_sql} AS updated_at, {src_cols}
         FROM golden g LEFT JOIN recs school_rec ON school_rec.unique_id = g.s_school
         """
     )
@@ -274,11 +275,12 @@ def write_golden(
         f"""
         CREATE OR REPLACE TEMP TABLE w_conflicts AS
         WITH v AS ({" UNION ALL ".join(conflict_parts)})
-        SELECT v.person_id, v.item, CASE v.item {chosen_cases} END AS chosen,
+        SELECT v.person_id, v.item,
+               left(coalesce(CASE v.item {chosen_cases} END, ''), 255) AS chosen,
                to_json(list(struct_pack(source := v.source, batch := v.batch_id,
                                         record := v.unique_id, value := v.value)
                             ORDER BY v.batch_id, v.unique_id)[1:20]) AS vals,
-               max(v.region_id) AS region
+               max(v.region_id) AS region, {stamp_sql} AS detected_at
         FROM v JOIN golden g USING (person_id)
         GROUP BY v.person_id, v.item, g.v_name, g.v_id_number, g.v_birth_date, g.v_gender,
                  g.v_ethnicity, g.v_school, g.v_grade, g.v_class_name, g.v_address, g.v_phone,
@@ -289,7 +291,7 @@ def write_golden(
         f"""
         CREATE OR REPLACE TEMP TABLE w_reviews AS
         SELECT least(p.unique_id_l, p.unique_id_r), greatest(p.unique_id_l, p.unique_id_r),
-               max(p.match_probability), max(rl.region_id)
+               max(p.match_probability), max(rl.region_id), {stamp_sql} AS created_at
         FROM pairs p
         JOIN clusters cl ON cl.unique_id = p.unique_id_l
         JOIN clusters cr ON cr.unique_id = p.unique_id_r
@@ -400,19 +402,13 @@ def write_golden(
                 _executemany(
                     "INSERT INTO governance_valueconflict (person_id, item, chosen_value, "
                     '"values", region_id, detected_at) VALUES (%s, %s, %s, %s, %s, %s)',
-                    [
-                        (pid, item, (chosen or "")[:255], vals, region, stamp)
-                        for pid, item, chosen, vals, region in rows_of("conflicts")
-                    ],
+                    rows_of("conflicts"),
                 )
                 _executemany(
                     "INSERT INTO governance_matchreview (left_id, right_id, probability, status, "
-                    "region_id, note, created_at) VALUES (%s, %s, %s, 'open', %s, '', %s) "
+                    "region_id, created_at, note) VALUES (%s, %s, %s, 'open', %s, %s, '') "
                     "ON CONFLICT DO NOTHING",
-                    [
-                        (left, right, p, region, stamp)
-                        for left, right, p, region in rows_of("reviews")
-                    ],
+                    rows_of("reviews"),
                 )
             with written.step("enrolment"):
                 if enrol_new:

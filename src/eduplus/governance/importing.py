@@ -942,9 +942,14 @@ class _Started:
 def _write_prepared(
     started: _Started, prepared: _Prepared | None, failure: Exception | None
 ) -> _Outcome:
+    """Write a prepared batch in one transaction (all-or-nothing), or raise why it could
+    not be prepared; closes its DuckDB."""
     if prepared is None:
         raise failure or RuntimeError("batch not prepared")
-    return _write(started.batch, started.tracker, started.workdir, prepared)
+    try:
+        return _write_batch(started.batch, started.tracker, started.workdir, prepared)
+    finally:
+        prepared.con.close()
 
 
 def _claim(batch: ImportBatch) -> bool:
@@ -1127,14 +1132,6 @@ def _prepare(
         raise
     tracker("prepared", 0, total)
     return _Prepared(con, layout, total, accepted, suspicious, rejected, report)
-
-
-def _write(batch: ImportBatch, tracker: _Tracker, workdir: Path, prepared: _Prepared) -> _Outcome:
-    """Write a prepared batch in one transaction (all-or-nothing); closes its DuckDB."""
-    try:
-        return _write_batch(batch, tracker, workdir, prepared)
-    finally:
-        prepared.con.close()
 
 
 def _write_batch(

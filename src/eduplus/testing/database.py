@@ -100,9 +100,13 @@ def shared_database_restored(django_db_setup: Any, django_db_blocker: Any) -> It
 def flushable_database() -> Iterator[None]:
     """Set up after pytest-django's database fixture, so torn down before its flush:
     the audit triggers would make the flush fail, so they go just before it."""
+    yield from _around_flush()
+
+
+def _around_flush() -> Iterator[None]:
     restore_shared_database()  # an earlier test's flush removed the regions
     yield
-    set_audit_triggers(enabled=False)
+    set_audit_triggers(enabled=False)  # the flush after the test deletes everything
 
 
 @pytest.fixture
@@ -110,6 +114,4 @@ def committed_db(transactional_db: Any) -> Iterator[None]:
     """For one test that commits (``django_db(transaction=True)``), in a module that
     also imports :func:`shared_database_restored`: the shared rows back before, the
     audit triggers off before pytest-django's flush after."""
-    restore_shared_database()  # an earlier flush may have removed the regions
-    yield
-    set_audit_triggers(enabled=False)  # the flush after the test deletes everything
+    yield from _around_flush()

@@ -19,12 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from eduplus.governance import normalize
-from eduplus.governance.importing import (
-    PHASE_LABELS,
-    ImportFailure,
-    batch_import_file,
-    batch_import_files,
-)
+from eduplus.governance.importing import PHASE_LABELS, ImportFailure, batch_import_files
 from eduplus.governance.models import BatchStatus, ImportBatch
 
 HELP = "导入来源数据文件（CSV / Excel）：eduplus data import 文件 --source 来源代码"
@@ -120,22 +115,12 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     bar = None if options.get("no_progress") or several else ProgressBar(sys.stderr)
     started = time.time()
     try:
-        if several:
-            batches = batch_import_files(
-                [(options["source"], f) for f in files],
-                region_code=options.get("region") or None,
-                mapping=mapping or None,
-            )
-        else:
-            batches = [
-                batch_import_file(
-                    source_code=options["source"],
-                    path=files[0],
-                    region_code=options.get("region") or None,
-                    mapping=mapping or None,
-                    progress=bar,
-                )
-            ]
+        batches = batch_import_files(
+            [(options["source"], f) for f in files],
+            region_code=options.get("region") or None,
+            mapping=mapping or None,
+            progress=bar,
+        )
     except ImportFailure as exc:
         if bar:
             bar.finish()
