@@ -25,6 +25,7 @@ from eduplus.governance.bulk import (
     places_named,
     prefetched,
     sqlite_bulk,
+    sqlite_copy,
     sqlite_foreign_keys_unchecked,
 )
 from eduplus.governance.models import PROVENANCE_ITEMS
@@ -86,6 +87,32 @@ def _temp_table(name: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
 def _drop(name: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+# A person's golden values as written to people_person, in this order.
+PERSON_VALUES = ["name", "id_number", "gender", "birth_date", "ethnicity", "phone", "golden_id"]
+
+
+def _update_people_copied(con: duckdb.DuckDBPyConnection, select: str, count: int) -> None:
+    """SQLite: the golden values of existing persons (``select`` yields the values of
+    PERSON_VALUES, then the person), through a copied temporary table and one
+    ``UPDATE … FROM``. A value the sources do not give keeps what the person has."""
+    if not count:
+        return
+    values = ", ".join(PERSON_VALUES)
+    _temp_table("gov_old", f"{values}, person_id {_key_type()}", [])
+    sqlite_copy(con, select, "gov_old", [*PERSON_VALUES, "person_id"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE people_person SET name = COALESCE(NULLIF(o.name, ''), people_person.name), "
+            "id_number = COALESCE(o.id_number, people_person.id_number), "
+            "gender = COALESCE(o.gender, people_person.gender), "
+            "birth_date = COALESCE(o.birth_date, people_person.birth_date), "
+            "ethnicity = COALESCE(NULLIF(o.ethnicity, ''), people_person.ethnicity), "
+            "phone = COALESCE(NULLIF(o.phone, ''), people_person.phone), "
+            "golden_id = o.golden_id FROM gov_old o WHERE people_person.id = o.person_id"
+        )
+    _drop("gov_old")
 
 
 def _golden_id_sql() -> str:
@@ -217,13 +244,23 @@ def write_golden(
         """
     )
     person_values = "name, id_number, gender, birth_date, ethnicity, phone, golden_id"
-    new_rows = con.execute(
+    new_people_sql = (
         f"SELECT person_id, {person_values} FROM w_people WHERE is_new_person ORDER BY person_id"
-    ).fetchall()
-    old_rows = con.execute(
+    )
+    old_people_sql = (
         f"SELECT {person_values}, person_id FROM w_people WHERE NOT is_new_person "
         "ORDER BY person_id"
-    ).fetchall()
+    )
+    # On SQLite every write below goes DuckDB → CSV → SQLite's vsv reader (no Python
+    # tuple per row, governance.bulk.sqlite_copy); elsewhere the rows pass through
+    # Python (executemany, in a second thread while the writes before them run).
+    copying = connection.vendor == "sqlite"
+    new_count = int(
+        con.execute("SELECT count(*) FROM w_people WHERE is_new_person").fetchall()[0][0]
+    )
+    old_count = int(con.execute("SELECT count(*) FROM w_people").fetchall()[0][0]) - new_count
+    new_rows = [] if copying else con.execute(new_people_sql).fetchall()
+    old_rows = [] if copying else con.execute(old_people_sql).fetchall()
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE w_links AS
@@ -317,26 +354,52 @@ def write_golden(
         ("conflicts", "SELECT * FROM w_conflicts"),
         ("reviews", "SELECT * FROM w_reviews"),
     )
-    results = prefetched(((name, con.execute(sql).fetchall()) for name, sql in fetches), depth=1)
+    results = prefetched(
+        ((name, con.execute(sql).fetchall()) for name, sql in ([] if copying else fetches)),
+        depth=1,
+    )
 
     def rows_of(name: str) -> list[Any]:
         got, rows = next(results)
         assert got == name, (got, name)
         return rows
 
+    def write(
+        name: str,
+        table: str,
+        columns: list[str],
+        *,
+        constants: dict[str, str] | None = None,
+        conflict: str = "",
+    ) -> None:
+        """The rows of fetch ``name`` into ``table``: copied on SQLite, else through
+        Python (``constants``: further columns as SQL; ``conflict``: an upsert clause)."""
+        if copying:
+            sqlite_copy(
+                con, dict(fetches)[name], table, columns, constants=constants, conflict=conflict
+            )
+            return
+        consts = constants or {}
+        names = ", ".join(connection.ops.quote_name(c) for c in [*columns, *consts])
+        values = ", ".join([*(["%s"] * len(columns)), *consts.values()])
+        _executemany(
+            f"INSERT INTO {table} ({names}) VALUES ({values}) {conflict}",
+            rows_of(name),
+        )
+
     person_columns = {"name", "id_number", "gender", "birth_date", "ethnicity", "phone"}
     writes: dict[str, tuple[int, set[str] | None]] = {
         "people_person": (
-            len(new_rows) + len(old_rows),
-            None if new_rows else person_columns | {"golden_id"},
+            new_count + old_count,
+            None if new_count else person_columns | {"golden_id"},
         ),
         "governance_recordlink": (links_count, None),
         "governance_goldenrecord": (golden_count, None),
         "governance_valueconflict": (conflicts_count, None),
     }
     if enrol_new:
-        writes["people_student"] = (len(new_rows), None)
-        writes["people_teacher"] = (len(new_rows), None)
+        writes["people_student"] = (new_count, None)
+        writes["people_teacher"] = (new_count, None)
 
     written.timings["prepare"] = time.perf_counter() - prepare_started
     write_started = time.perf_counter()
@@ -348,38 +411,44 @@ def write_golden(
             if references_unchecked:
                 _check_references(places)
             with written.step("persons"):
-                _executemany(
-                    "INSERT INTO people_person (id, name, id_number, gender, birth_date, "
-                    "ethnicity, phone, golden_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                    new_rows,
-                )
-                if connection.vendor == "postgresql" and new_rows:
-                    with connection.cursor() as cursor:
-                        cursor.execute(
-                            "SELECT setval(pg_get_serial_sequence('people_person', 'id'), "
-                            "(SELECT max(id) FROM people_person))"
-                        )
-                _executemany(
-                    # A value the sources do not give keeps what the person already has.
-                    "UPDATE people_person SET name = COALESCE(NULLIF(%s, ''), name), "
-                    "id_number = COALESCE(%s, id_number), gender = COALESCE(%s, gender), "
-                    "birth_date = COALESCE(%s, birth_date), ethnicity = COALESCE(NULLIF(%s, ''), "
-                    "ethnicity), phone = COALESCE(NULLIF(%s, ''), phone), golden_id = %s "
-                    "WHERE id = %s",
-                    old_rows,
-                )
+                if copying:
+                    sqlite_copy(con, new_people_sql, "people_person", ["id", *PERSON_VALUES])
+                    _update_people_copied(con, old_people_sql, old_count)
+                else:
+                    _executemany(
+                        "INSERT INTO people_person (id, name, id_number, gender, birth_date, "
+                        "ethnicity, phone, golden_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                        new_rows,
+                    )
+                    if connection.vendor == "postgresql" and new_rows:
+                        with connection.cursor() as cursor:
+                            cursor.execute(
+                                "SELECT setval(pg_get_serial_sequence('people_person', 'id'), "
+                                "(SELECT max(id) FROM people_person))"
+                            )
+                    _executemany(
+                        # A value the sources do not give keeps what the person has.
+                        "UPDATE people_person SET name = COALESCE(NULLIF(%s, ''), name), "
+                        "id_number = COALESCE(%s, id_number), gender = COALESCE(%s, gender), "
+                        "birth_date = COALESCE(%s, birth_date), "
+                        "ethnicity = COALESCE(NULLIF(%s, ''), ethnicity), "
+                        "phone = COALESCE(NULLIF(%s, ''), phone), golden_id = %s WHERE id = %s",
+                        old_rows,
+                    )
             with written.step("links"):
                 # One narrow row per record (the record's own wide row is not touched);
                 # a record linked before gets its new person in place.
-                _executemany(
-                    "INSERT INTO governance_recordlink (record_id, person_id, "
-                    "match_probability) VALUES (%s, %s, %s) ON CONFLICT (record_id) DO UPDATE "
+                write(
+                    "links",
+                    "governance_recordlink",
+                    ["record_id", "person_id", "match_probability"],
+                    conflict="ON CONFLICT (record_id) DO UPDATE "
                     "SET person_id = excluded.person_id, "
                     "match_probability = excluded.match_probability",
-                    rows_of("links"),
                 )
             with written.step("golden records"):
-                _temp_table("gov_touched", f"person_id {_key_type()}", rows_of("touched"))
+                _temp_table("gov_touched", f"person_id {_key_type()}", [])
+                write("touched", "gov_touched", ["person_id"])
                 with connection.cursor() as cursor:
                     cursor.execute(
                         "DELETE FROM governance_goldenrecord WHERE person_id IN "
@@ -389,38 +458,60 @@ def write_golden(
                         "DELETE FROM governance_valueconflict WHERE person_id IN "
                         "(SELECT person_id FROM gov_touched)"
                     )
-                src_names = ", ".join(f"src_{item}" for item in PROVENANCE_ITEMS)
-                marks = ", ".join(["%s"] * (15 + len(PROVENANCE_ITEMS)))
-                _executemany(
-                    "INSERT INTO governance_goldenrecord (person_id, person_type, region_id, "
-                    "school_id, grade, class_name, address, guardian_phone, aid_status, "
-                    "health_result, subject, title, record_count, source_count, updated_at, "
-                    f"{src_names}) VALUES ({marks})",
-                    rows_of("golden"),
+                write(
+                    "golden",
+                    "governance_goldenrecord",
+                    [
+                        "person_id",
+                        "person_type",
+                        "region_id",
+                        "school_id",
+                        "grade",
+                        "class_name",
+                        "address",
+                        "guardian_phone",
+                        "aid_status",
+                        "health_result",
+                        "subject",
+                        "title",
+                        "record_count",
+                        "source_count",
+                        "updated_at",
+                        *(f"src_{item}" for item in PROVENANCE_ITEMS),
+                    ],
                 )
             with written.step("conflicts and reviews"):
-                _executemany(
-                    "INSERT INTO governance_valueconflict (person_id, item, chosen_value, "
-                    '"values", region_id, detected_at) VALUES (%s, %s, %s, %s, %s, %s)',
-                    rows_of("conflicts"),
+                write(
+                    "conflicts",
+                    "governance_valueconflict",
+                    ["person_id", "item", "chosen_value", "values", "region_id", "detected_at"],
                 )
-                _executemany(
-                    "INSERT INTO governance_matchreview (left_id, right_id, probability, status, "
-                    "region_id, created_at, note) VALUES (%s, %s, %s, 'open', %s, %s, '') "
-                    "ON CONFLICT DO NOTHING",
-                    rows_of("reviews"),
+                write(
+                    "reviews",
+                    "governance_matchreview",
+                    ["left_id", "right_id", "probability", "region_id", "created_at"],
+                    constants={"status": "'open'", "note": "''"},
+                    conflict="ON CONFLICT DO NOTHING",
                 )
             with written.step("enrolment"):
-                if enrol_new:
-                    _enrol_new_people([(row[0],) for row in new_rows])
+                if enrol_new and new_count:
+                    _temp_table("gov_new", f"person_id {_key_type()}", [(r[0],) for r in new_rows])
+                    if copying:
+                        sqlite_copy(
+                            con,
+                            "SELECT person_id FROM w_people WHERE is_new_person ORDER BY person_id",
+                            "gov_new",
+                            ["person_id"],
+                        )
+                    _enrol_new_people()
                 _drop("gov_touched")
     finally:
         # Stops the reading thread (on an error) before the caller closes DuckDB.
         results.close()
     steps = sum(v for k, v in written.timings.items() if k != "prepare")
     written.timings["index rebuild and commit"] = time.perf_counter() - write_started - steps
-    written.persons_created = len(new_rows)
-    written.persons_linked = len(old_rows)
+    written.persons_created = new_count
+    written.persons_linked = old_count
     written.conflicts = conflicts_count
     written.review_items = reviews_count
     return written
@@ -441,11 +532,9 @@ def _check_references(places: dict[str, list[Any]]) -> None:
         )
 
 
-def _enrol_new_people(new_ids: list[tuple[int]]) -> None:
-    """New golden students get an enrolment at their golden school, teachers a post."""
-    if not new_ids:
-        return
-    _temp_table("gov_new", "person_id BIGINT PRIMARY KEY", new_ids)
+def _enrol_new_people() -> None:
+    """New golden students (their ids in temporary table ``gov_new``) get an enrolment at
+    their golden school, teachers a post."""
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO people_student (person_id, school_id, region_id, grade, "
@@ -465,4 +554,4 @@ def _enrol_new_people(new_ids: list[tuple[int]]) -> None:
             "WHERE g.person_type = 'teacher'",
             [True],
         )
-    _drop("gov_new")
+        cursor.execute("DROP TABLE gov_new")

@@ -1325,6 +1325,28 @@ def _write_records(
             dynamic.append((item, item))
         else:
             constants[item] = "''"
+    writing: AbstractContextManager[list[str]] = (
+        bulk.sqlite_bulk_tables({RECORD_TABLE: None} if rebuild_indexes else {})
+        if big
+        else nullcontext([])
+    )
+    if connection.vendor == "sqlite":
+        # DuckDB → CSV → SQLite's vsv reader, no Python tuple per row (governance.bulk).
+        selects = ", ".join(
+            "CAST(id_valid AS INTEGER)" if column == "id_valid" else expression
+            for column, expression in dynamic
+        )
+        with writing:
+            bulk.sqlite_copy(
+                con,
+                f"SELECT {selects} FROM recs",
+                RECORD_TABLE,
+                [column for column, _e in dynamic],
+                constants=constants,
+                progress=lambda done, total: tracker("writing", done, total),
+                chunk_rows=max(PROGRESS_EVERY, bulk.COPY_CHUNK_ROWS),
+            )
+        return
     quote = connection.ops.quote_name
     connection.ensure_connection()
     raw: Any = connection.connection
@@ -1335,18 +1357,13 @@ def _write_records(
     else:
         columns = [c for c, _e in dynamic] + list(constants)
         select = ", ".join(e for _c, e in dynamic)
-        marks = ["?" if connection.vendor == "sqlite" else "%s"] * len(dynamic)
+        marks = ["%s"] * len(dynamic)
         sql = (
             f"INSERT INTO {quote(RECORD_TABLE)} ({', '.join(quote(c) for c in columns)}) "
             f"VALUES ({', '.join([*marks, *constants.values()])})"
         )
     reader = con.sql(f"SELECT {select} FROM recs").to_arrow_reader(PROGRESS_EVERY)
     done = 0
-    writing: AbstractContextManager[list[str]] = (
-        bulk.sqlite_bulk_tables({RECORD_TABLE: None} if rebuild_indexes else {})
-        if big
-        else nullcontext([])
-    )
     # Rows are converted in a second thread while the previous chunk is written.
     chunks = (
         list(zip(*(column.to_pylist() for column in chunk.columns), strict=True))
@@ -1364,10 +1381,6 @@ def _write_chunk(raw: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
         with raw.cursor() as cursor, cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
-    elif connection.vendor == "sqlite":
-        # One prepared statement for every row (several rows per INSERT was measured
-        # no faster here once the rows have to be flattened in Python).
-        raw.executemany(sql, rows)
     else:
         cursor = raw.cursor()
         try:

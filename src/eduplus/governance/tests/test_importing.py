@@ -25,7 +25,7 @@ from openpyxl import Workbook, load_workbook
 
 from eduplus.core import idnumber
 from eduplus.core.models import AuditEntry
-from eduplus.governance import hooks, importing
+from eduplus.governance import bulk, hooks, importing
 from eduplus.governance.models import (
     BatchStatus,
     ImportBatch,
@@ -327,24 +327,24 @@ def test_a_failure_in_the_middle_of_the_write_leaves_no_rows_and_a_rerun_complet
             for n in range(1, 11)]  # fmt: skip
     path = write(tmp_path, "big.csv", csv_bytes(HEADER, rows))
     monkeypatch.setattr(importing, "PROGRESS_EVERY", 3)  # several chunks
-    real = importing._write_chunk
+    monkeypatch.setattr(bulk, "COPY_CHUNK_ROWS", 3)
     written: list[int] = []
 
-    def failing(raw: Any, sql: str, chunk: Any) -> None:
-        if written:
-            raise OSError("disk full")
-        real(raw, sql, chunk)
-        written.append(1)
+    def failing(done: int, total: int, phase: str) -> None:
+        if phase == "writing" and 0 < done < total:  # after a chunk, before the last
+            if written:
+                raise OSError("disk full")
+            written.append(done)
 
-    monkeypatch.setattr(importing, "_write_chunk", failing)
-    batch = importing.batch_import_file(source_code="xueji", path=path, actor=steward)
+    batch = importing.batch_import_file(
+        source_code="xueji", path=path, actor=steward, progress=failing
+    )
     assert batch.status == BatchStatus.FAILED
     assert "OSError" in batch.failure and "数据未写入" in batch.failure
-    assert written == [1]  # one chunk had been written inside the transaction...
+    assert written == [3]  # one chunk had been written inside the transaction...
     assert not SourceRecord.objects.exists()  # ...and rolled back with the rest
     assert not importing.columnar_path(batch.pk).exists()
     assert not LineageEvent.objects.exists()
-    monkeypatch.setattr(importing, "_write_chunk", real)
     batch = importing.batch_requeue(batch=batch, actor=steward)
     batch = importing.batch_run(batch=batch)
     assert batch.status == BatchStatus.DONE
