@@ -402,6 +402,37 @@ def test_exports_hold_one_row_per_linked_record_and_per_person(
     assert zhang["name"] == "张伟" and zhang["birth_date"] == "2012-03-05"
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite joins the rows itself")
+@pytest.mark.parametrize("awkward", [False, True], ids=["plain values", "values to quote"])
+def test_exports_joined_by_sqlite_are_the_bytes_the_csv_module_writes(
+    three_sources: dict[str, Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch, awkward: bool
+) -> None:
+    from eduplus.governance import exports
+    from eduplus.governance.models import GoldenRecord
+
+    resolve(full=True)
+    if awkward:
+        texts = ["a,b", 'say "hi"', "two\nlines", "cr\rhere", "", "unit\x1fsep", "rec\x1esep"]
+        for n, golden in enumerate(GoldenRecord.objects.order_by("person_id")):
+            text = texts[n % len(texts)]
+            GoldenRecord.objects.filter(pk=golden.pk).update(address=text, class_name=text)
+        first = GoldenRecord.objects.order_by("person_id")[0].person_id
+        Person.objects.filter(pk=first).update(birth_date=None, name='王,"五"')
+        record = SourceRecord.objects.filter(link__isnull=False).order_by("batch_id", "row_number")
+        SourceRecord.objects.filter(pk=record[0].pk).update(record_key='K,1"x')
+    monkeypatch.setattr(exports, "SQLITE_CHUNK", 3)  # slices across batches
+    for header, query in (
+        (exports.LINK_COLUMNS, exports._LINKS),
+        (exports.PERSON_COLUMNS, exports._PERSONS),
+    ):
+        ours, reference = tmp_path / "ours.csv", tmp_path / "reference.csv"
+        assert exports._write_sqlite(ours, header, query) == exports._write(
+            reference, header, query
+        )
+        assert ours.read_bytes() == reference.read_bytes()
+        assert len(ours.read_bytes().splitlines()) > 4
+
+
 @pytest.mark.parametrize("share", [0.0, 1e9], ids=["one scan", "lookups by key"])
 def test_existing_people_are_read_the_same_by_scan_or_by_key(
     db: Any, monkeypatch: pytest.MonkeyPatch, share: float
