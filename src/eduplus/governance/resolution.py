@@ -656,17 +656,25 @@ def _assign_people(con: duckdb.DuckDBPyConnection, *, next_person_id: int) -> No
     )
 
 
+# Batch and record ids below which the golden values' ranking number fits a BIGINT.
+NARROW_KEY_LIMITS = (2**22, 2**40)
+
+
 def _golden_values(con: duckdb.DuckDBPyConnection, authority: dict[str, str]) -> None:
     """One winning value and its record per person and item (一数一源)."""
     # The authoritative source first, then the latest batch, then the latest row, as
     # one number per record and authority: arg_max over a number, where a row() key
     # compared structs and count(DISTINCT …) kept a set per person and item (measured
-    # on 3.6 million records, 2 million persons: 25–28 s before, 11–12 s now).
-    # Batch ids and record ids stay below 2^50.
+    # on 3.6 million records, 2 million persons: 25–28 s before, 11–12 s now). The
+    # number is a BIGINT while batch and record ids leave room (batch < 2^22, record
+    # < 2^40), else a HUGEINT (a quarter slower).
+    bounds = con.execute("SELECT max(batch_id), max(unique_id) FROM recs").fetchall()[0]
+    narrow = (bounds[0] or 0) < NARROW_KEY_LIMITS[0] and (bounds[1] or 0) < NARROW_KEY_LIMITS[1]
+    number, batch_shift, source_shift = ("BIGINT", 40, 62) if narrow else ("HUGEINT", 50, 100)
     authorities = sorted({authority.get(item, "") for item in PROVENANCE_ITEMS} | {""})
     key_of = {auth: f"k{i}" for i, auth in enumerate(authorities)}
     keys = ", ".join(
-        f"(CAST(source = {sql_text(auth)} AS HUGEINT) << 100) + base AS {key_of[auth]}"
+        f"(CAST(source = {sql_text(auth)} AS {number}) << {source_shift}) + base AS {key_of[auth]}"
         for auth in authorities
     )
     parts = []
@@ -674,11 +682,13 @@ def _golden_values(con: duckdb.DuckDBPyConnection, authority: dict[str, str]) ->
         expr = ITEM_VALUE_SQL[item]
         key = key_of[authority.get(item, "")]
         present = f"nullif({expr}, '') IS NOT NULL"
-        # c_<item>: the sources disagree (two or more distinct values), a conflict.
+        # c_<item>: the sources disagree (two or more distinct values), a conflict;
+        # compared by 64-bit hash, so that no copy of each text is kept per person.
+        hashed = f"CASE WHEN {present} THEN hash({expr}) END"
         parts.append(
             f"arg_max({expr}, {key}) FILTER (WHERE {present}) AS v_{item}, "
             f"arg_max(unique_id, {key}) FILTER (WHERE {present}) AS s_{item}, "
-            f"min(nullif({expr}, '')) IS DISTINCT FROM max(nullif({expr}, '')) AS c_{item}"
+            f"min({hashed}) IS DISTINCT FROM max({hashed}) AS c_{item}"
         )
     name_key = key_of[authority.get("name", "")]
     con.execute(
@@ -686,7 +696,8 @@ def _golden_values(con: duckdb.DuckDBPyConnection, authority: dict[str, str]) ->
         CREATE OR REPLACE TABLE golden AS
         WITH r AS (
             SELECT *, {keys} FROM (
-                SELECT *, (CAST(batch_id AS HUGEINT) << 50) + unique_id AS base FROM recs
+                SELECT *, (CAST(batch_id AS {number}) << {batch_shift}) + unique_id AS base
+                FROM recs
             )
         )
         SELECT cp.person_id, cp.is_new_person, cp.persons_before,

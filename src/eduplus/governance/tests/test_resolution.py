@@ -402,6 +402,29 @@ def test_exports_hold_one_row_per_linked_record_and_per_person(
     assert zhang["name"] == "张伟" and zhang["birth_date"] == "2012-03-05"
 
 
+def test_golden_values_are_the_same_whether_ranked_by_bigint_or_hugeint(
+    three_sources: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eduplus.governance import resolution
+    from eduplus.governance.models import GoldenRecord, ValueConflict
+
+    def snapshot() -> tuple[list[Any], list[Any]]:
+        golden = list(
+            GoldenRecord.objects.order_by("person_id").values_list(
+                "person_id", "school_id", "grade", "address", "aid_status", "src_name", "src_school"
+            )
+        )
+        conflicts = sorted(ValueConflict.objects.values_list("person_id", "item", "chosen_value"))
+        return golden, conflicts
+
+    resolve(full=True)
+    narrow = snapshot()
+    assert narrow[1], "the fixture's sources disagree somewhere"
+    monkeypatch.setattr(resolution, "NARROW_KEY_LIMITS", (0, 0))
+    resolve(full=True)
+    assert snapshot() == narrow
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite joins the rows itself")
 @pytest.mark.parametrize("awkward", [False, True], ids=["plain values", "values to quote"])
 def test_exports_joined_by_sqlite_are_the_bytes_the_csv_module_writes(
