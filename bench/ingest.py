@@ -32,7 +32,6 @@ import os
 import platform
 import resource
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -76,6 +75,8 @@ def check_modules() -> list[str]:
 
 
 def versions() -> str:
+    import sqlite3  # after _machine: the platform's SQLite
+
     import duckdb
 
     def version(dist: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -24,6 +23,8 @@ from _machine import machine  # bench/ is the script directory
 def bare_insert_rate(path: Path, rows: int, batch: int = 100_000) -> tuple[float, float]:
     """(rows/s, seconds) of executemany of ``rows`` person-like tuples into an empty table
     without secondary indexes, same journal settings as the application, one transaction."""
+    import sqlite3  # after _machine: the platform's SQLite
+
     conn = sqlite3.connect(path, isolation_level=None)
     conn.executescript(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"

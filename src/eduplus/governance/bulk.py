@@ -43,6 +43,7 @@ BULK_MIN_ROWS = 20_000
 # each indexed row written costs ~15 µs more with the index in place, far more once
 # the index outgrows the cache.
 REBUILD_MIN_SHARE = float(os.environ.get("EDUPLUS_SQLITE_REBUILD_SHARE", "0.3"))
+SORT_THREADS = min(4, os.cpu_count() or 1)
 
 
 def table_rows(table: str) -> int:
@@ -111,6 +112,8 @@ def sqlite_bulk_tables(drop: Mapping[str, set[str] | None]) -> Iterator[list[str
         row = cursor.fetchone()
         cache = int(row[0]) if row else -2000
         cursor.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        # Helper threads for the sorts of the index rebuilds (SQLite's default is none).
+        cursor.execute(f"PRAGMA threads = {SORT_THREADS}")
         for table, columns in drop.items():
             for name, sql in _indexes(table, columns):
                 cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
@@ -123,6 +126,7 @@ def sqlite_bulk_tables(drop: Mapping[str, set[str] | None]) -> Iterator[list[str
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {cache}")
+            cursor.execute("PRAGMA threads = 0")
 
 
 @contextmanager
@@ -190,6 +194,29 @@ def sqlite_big_cache() -> Iterator[None]:
     """A large page cache for a big read (an export joining millions of rows)."""
     with sqlite_bulk_tables({}):
         yield
+
+
+class Background:
+    """``work()`` in a second thread from now on; :meth:`join` waits for it and raises
+    its error. For DuckDB work that overlaps a long SQLite step (which releases the
+    interpreter): the caller must not use what ``work`` uses until it has joined."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                work()
+            except BaseException as exc:  # handed to join()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="eduplus-background", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 class _Failure:

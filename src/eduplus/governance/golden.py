@@ -259,6 +259,14 @@ def write_golden(
         con.execute("SELECT count(*) FROM w_people WHERE is_new_person").fetchall()[0][0]
     )
     old_count = int(con.execute("SELECT count(*) FROM w_people").fetchall()[0][0]) - new_count
+    # A run numbers its new persons from one id on, without gaps (resolution's
+    # _assign_people): their enrolments are chosen by that range.
+    first_new, last_new = con.execute(
+        "SELECT min(person_id), max(person_id) FROM w_people WHERE is_new_person"
+    ).fetchall()[0]
+    if new_count and last_new - first_new + 1 != new_count:
+        raise ResolutionError("new persons are not numbered without gaps")
+    new_ids = (int(first_new or 0), int(last_new or 0))
     new_rows = [] if copying else con.execute(new_people_sql).fetchall()
     old_rows = [] if copying else con.execute(old_people_sql).fetchall()
     con.execute(
@@ -349,7 +357,9 @@ def write_golden(
     # In this order the writes below take them (the links by record, the rest by person).
     fetches = (
         ("links", "SELECT * FROM w_links ORDER BY unique_id"),
-        ("touched", "SELECT person_id FROM w_people ORDER BY person_id"),
+        # Only persons that existed before can hold golden records and conflicts to
+        # replace (a person's are deleted with it, and new ids were never used).
+        ("touched", "SELECT person_id FROM w_people WHERE NOT is_new_person ORDER BY person_id"),
         ("golden", "SELECT * FROM w_golden ORDER BY person_id"),
         ("conflicts", "SELECT * FROM w_conflicts"),
         ("reviews", "SELECT * FROM w_reviews"),
@@ -402,114 +412,111 @@ def write_golden(
         writes["people_teacher"] = (new_count, None)
 
     written.timings["prepare"] = time.perf_counter() - prepare_started
-    write_started = time.perf_counter()
     # Every reference written comes from this run (its persons) or was read within it
     # (schools, regions): checked once per value below, not by SQLite once per row.
     unchecked = sqlite_foreign_keys_unchecked(sum(rows for rows, _c in writes.values()) > 0)
     try:
-        with unchecked as references_unchecked, transaction.atomic(), sqlite_bulk(writes):
-            if references_unchecked:
-                _check_references(places)
-            with written.step("persons"):
-                if copying:
-                    sqlite_copy(con, new_people_sql, "people_person", ["id", *PERSON_VALUES])
-                    _update_people_copied(con, old_people_sql, old_count)
-                else:
-                    _executemany(
-                        "INSERT INTO people_person (id, name, id_number, gender, birth_date, "
-                        "ethnicity, phone, golden_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                        new_rows,
+        with unchecked as references_unchecked, transaction.atomic():
+            with sqlite_bulk(writes):
+                if references_unchecked:
+                    _check_references(places)
+                with written.step("persons"):
+                    if copying:
+                        sqlite_copy(con, new_people_sql, "people_person", ["id", *PERSON_VALUES])
+                        _update_people_copied(con, old_people_sql, old_count)
+                    else:
+                        _executemany(
+                            "INSERT INTO people_person (id, name, id_number, gender, birth_date, "
+                            "ethnicity, phone, golden_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                            new_rows,
+                        )
+                        if connection.vendor == "postgresql" and new_rows:
+                            with connection.cursor() as cursor:
+                                cursor.execute(
+                                    "SELECT setval(pg_get_serial_sequence('people_person', 'id'), "
+                                    "(SELECT max(id) FROM people_person))"
+                                )
+                        _executemany(
+                            # A value the sources do not give keeps what the person has.
+                            "UPDATE people_person SET name = COALESCE(NULLIF(%s, ''), name), "
+                            "id_number = COALESCE(%s, id_number), gender = COALESCE(%s, gender), "
+                            "birth_date = COALESCE(%s, birth_date), "
+                            "ethnicity = COALESCE(NULLIF(%s, ''), ethnicity), "
+                            "phone = COALESCE(NULLIF(%s, ''), phone), golden_id = %s WHERE id = %s",
+                            old_rows,
+                        )
+                with written.step("links"):
+                    # One narrow row per record (the record's own wide row is not touched);
+                    # a record linked before gets its new person in place.
+                    write(
+                        "links",
+                        "governance_recordlink",
+                        ["record_id", "person_id", "match_probability"],
+                        conflict="ON CONFLICT (record_id) DO UPDATE "
+                        "SET person_id = excluded.person_id, "
+                        "match_probability = excluded.match_probability",
                     )
-                    if connection.vendor == "postgresql" and new_rows:
+                with written.step("golden records"):
+                    _temp_table("gov_touched", f"person_id {_key_type()}", [])
+                    if old_count:
+                        write("touched", "gov_touched", ["person_id"])
                         with connection.cursor() as cursor:
                             cursor.execute(
-                                "SELECT setval(pg_get_serial_sequence('people_person', 'id'), "
-                                "(SELECT max(id) FROM people_person))"
+                                "DELETE FROM governance_goldenrecord WHERE person_id IN "
+                                "(SELECT person_id FROM gov_touched)"
                             )
-                    _executemany(
-                        # A value the sources do not give keeps what the person has.
-                        "UPDATE people_person SET name = COALESCE(NULLIF(%s, ''), name), "
-                        "id_number = COALESCE(%s, id_number), gender = COALESCE(%s, gender), "
-                        "birth_date = COALESCE(%s, birth_date), "
-                        "ethnicity = COALESCE(NULLIF(%s, ''), ethnicity), "
-                        "phone = COALESCE(NULLIF(%s, ''), phone), golden_id = %s WHERE id = %s",
-                        old_rows,
+                            cursor.execute(
+                                "DELETE FROM governance_valueconflict WHERE person_id IN "
+                                "(SELECT person_id FROM gov_touched)"
+                            )
+                    elif not copying:
+                        rows_of("touched")  # none
+                    write(
+                        "golden",
+                        "governance_goldenrecord",
+                        [
+                            "person_id",
+                            "person_type",
+                            "region_id",
+                            "school_id",
+                            "grade",
+                            "class_name",
+                            "address",
+                            "guardian_phone",
+                            "aid_status",
+                            "health_result",
+                            "subject",
+                            "title",
+                            "record_count",
+                            "source_count",
+                            "updated_at",
+                            *(f"src_{item}" for item in PROVENANCE_ITEMS),
+                        ],
                     )
-            with written.step("links"):
-                # One narrow row per record (the record's own wide row is not touched);
-                # a record linked before gets its new person in place.
-                write(
-                    "links",
-                    "governance_recordlink",
-                    ["record_id", "person_id", "match_probability"],
-                    conflict="ON CONFLICT (record_id) DO UPDATE "
-                    "SET person_id = excluded.person_id, "
-                    "match_probability = excluded.match_probability",
-                )
-            with written.step("golden records"):
-                _temp_table("gov_touched", f"person_id {_key_type()}", [])
-                write("touched", "gov_touched", ["person_id"])
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "DELETE FROM governance_goldenrecord WHERE person_id IN "
-                        "(SELECT person_id FROM gov_touched)"
+                with written.step("conflicts and reviews"):
+                    write(
+                        "conflicts",
+                        "governance_valueconflict",
+                        ["person_id", "item", "chosen_value", "values", "region_id", "detected_at"],
                     )
-                    cursor.execute(
-                        "DELETE FROM governance_valueconflict WHERE person_id IN "
-                        "(SELECT person_id FROM gov_touched)"
+                    write(
+                        "reviews",
+                        "governance_matchreview",
+                        ["left_id", "right_id", "probability", "region_id", "created_at"],
+                        constants={"status": "'open'", "note": "''"},
+                        conflict="ON CONFLICT DO NOTHING",
                     )
-                write(
-                    "golden",
-                    "governance_goldenrecord",
-                    [
-                        "person_id",
-                        "person_type",
-                        "region_id",
-                        "school_id",
-                        "grade",
-                        "class_name",
-                        "address",
-                        "guardian_phone",
-                        "aid_status",
-                        "health_result",
-                        "subject",
-                        "title",
-                        "record_count",
-                        "source_count",
-                        "updated_at",
-                        *(f"src_{item}" for item in PROVENANCE_ITEMS),
-                    ],
-                )
-            with written.step("conflicts and reviews"):
-                write(
-                    "conflicts",
-                    "governance_valueconflict",
-                    ["person_id", "item", "chosen_value", "values", "region_id", "detected_at"],
-                )
-                write(
-                    "reviews",
-                    "governance_matchreview",
-                    ["left_id", "right_id", "probability", "region_id", "created_at"],
-                    constants={"status": "'open'", "note": "''"},
-                    conflict="ON CONFLICT DO NOTHING",
-                )
-            with written.step("enrolment"):
-                if enrol_new and new_count:
-                    _temp_table("gov_new", f"person_id {_key_type()}", [(r[0],) for r in new_rows])
-                    if copying:
-                        sqlite_copy(
-                            con,
-                            "SELECT person_id FROM w_people WHERE is_new_person ORDER BY person_id",
-                            "gov_new",
-                            ["person_id"],
-                        )
-                    _enrol_new_people()
-                _drop("gov_touched")
+                with written.step("enrolment"):
+                    if enrol_new and new_count:
+                        _enrol_new_people(new_ids)
+                    _drop("gov_touched")
+                rebuild_started = time.perf_counter()  # the dropped indexes, on the way out
+            commit_started = time.perf_counter()
+        written.timings["index rebuild"] = commit_started - rebuild_started
+        written.timings["commit"] = time.perf_counter() - commit_started
     finally:
         # Stops the reading thread (on an error) before the caller closes DuckDB.
         results.close()
-    steps = sum(v for k, v in written.timings.items() if k != "prepare")
-    written.timings["index rebuild and commit"] = time.perf_counter() - write_started - steps
     written.persons_created = new_count
     written.persons_linked = old_count
     written.conflicts = conflicts_count
@@ -532,26 +539,26 @@ def _check_references(places: dict[str, list[Any]]) -> None:
         )
 
 
-def _enrol_new_people() -> None:
-    """New golden students (their ids in temporary table ``gov_new``) get an enrolment at
-    their golden school, teachers a post."""
+def _enrol_new_people(ids: tuple[int, int]) -> None:
+    """New golden students (person ids ``ids[0]``…``ids[1]``) get an enrolment at their
+    golden school, teachers a post."""
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO people_student (person_id, school_id, region_id, grade, "
             "student_number, status, klass_id) "
             "SELECT g.person_id, g.school_id, s.region_id, coalesce(g.grade, 1), '', "
             "'enrolled', NULL FROM governance_goldenrecord g "
-            "JOIN gov_new n ON n.person_id = g.person_id "
             "JOIN schools_school s ON s.id = g.school_id "
-            "WHERE g.person_type = 'student'"
+            "WHERE g.person_id BETWEEN %s AND %s AND g.person_type = 'student' "
+            "ORDER BY g.person_id",
+            list(ids),
         )
         cursor.execute(
             "INSERT INTO people_teacher (person_id, school_id, region_id, subject, title, active) "
             "SELECT g.person_id, g.school_id, s.region_id, g.subject, g.title, %s "
             "FROM governance_goldenrecord g "
-            "JOIN gov_new n ON n.person_id = g.person_id "
             "JOIN schools_school s ON s.id = g.school_id "
-            "WHERE g.person_type = 'teacher'",
-            [True],
+            "WHERE g.person_id BETWEEN %s AND %s AND g.person_type = 'teacher' "
+            "ORDER BY g.person_id",
+            [True, *ids],
         )
-        cursor.execute("DROP TABLE gov_new")

@@ -1147,8 +1147,15 @@ def _write_batch(
         base_id = _reserve_ids(total)
         if references_unchecked:
             _check_references(con)
-        _write_records(con, batch, layout, base_id, total, tracker)
-        _write_columnar(con, batch, base_id, parquet_tmp)
+        _write_records(
+            con,
+            batch,
+            layout,
+            base_id,
+            total,
+            tracker,
+            meanwhile=lambda: _write_columnar(con, batch, base_id, parquet_tmp),
+        )
         now = timezone.now()
         finished = ImportBatch.objects.filter(
             pk=batch.pk, status=BatchStatus.RUNNING, started_at=batch.started_at
@@ -1287,9 +1294,12 @@ def _write_records(
     base_id: int,
     total: int,
     tracker: _Tracker,
+    meanwhile: Callable[[], None],
 ) -> None:
-    """Every row of ``recs`` into SourceRecord, set-based: ``executemany`` on SQLite,
-    ``COPY`` on PostgreSQL; constant columns stay in the statement, not in the rows."""
+    """Every row of ``recs`` into SourceRecord, set-based: DuckDB → CSV → SQLite's
+    reader on SQLite, ``COPY`` on PostgreSQL; constant columns stay in the statement,
+    not in the rows. Then ``meanwhile`` (DuckDB's work that needs the rows' ids): on
+    SQLite in a second thread while the table's indexes are rebuilt."""
     big = total >= REBUILD_MIN_ROWS
     rebuild_indexes = big and bulk.table_rows(RECORD_TABLE) < REBUILD_MAX_RATIO * total
     source = batch.source
@@ -1336,16 +1346,22 @@ def _write_records(
             "CAST(id_valid AS INTEGER)" if column == "id_valid" else expression
             for column, expression in dynamic
         )
-        with writing:
-            bulk.sqlite_copy(
-                con,
-                f"SELECT {selects} FROM recs",
-                RECORD_TABLE,
-                [column for column, _e in dynamic],
-                constants=constants,
-                progress=lambda done, total: tracker("writing", done, total),
-                chunk_rows=max(PROGRESS_EVERY, bulk.COPY_CHUNK_ROWS),
-            )
+        side: bulk.Background | None = None
+        try:
+            with writing:  # rebuilds the dropped indexes on the way out
+                bulk.sqlite_copy(
+                    con,
+                    f"SELECT {selects} FROM recs",
+                    RECORD_TABLE,
+                    [column for column, _e in dynamic],
+                    constants=constants,
+                    progress=lambda done, total: tracker("writing", done, total),
+                    chunk_rows=max(PROGRESS_EVERY, bulk.COPY_CHUNK_ROWS),
+                )
+                side = bulk.Background(meanwhile)
+        finally:
+            if side is not None:
+                side.join()
         return
     quote = connection.ops.quote_name
     connection.ensure_connection()
@@ -1374,6 +1390,7 @@ def _write_records(
             _write_chunk(raw, sql, rows)
             done += len(rows)
             tracker("writing", done, total)
+    meanwhile()
 
 
 def _write_chunk(raw: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:

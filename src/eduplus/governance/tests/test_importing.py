@@ -355,15 +355,16 @@ def test_a_run_that_was_taken_over_meanwhile_writes_nothing(
     gov_schools: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hook_calls: list[int]
 ) -> None:
     """A slow run declared abandoned and queued again must not add a second copy."""
-    real = importing._write_columnar
+    real = importing._reserve_ids
 
-    def taken_over(con: Any, batch: ImportBatch, base_id: int, path: Path) -> None:
-        real(con, batch, base_id, path)
-        ImportBatch.objects.filter(pk=batch.pk).update(
+    def taken_over(count: int) -> int:  # inside the write transaction, before the rows
+        base = real(count)
+        ImportBatch.objects.filter(status=BatchStatus.RUNNING).update(
             started_at=timezone.now() + dt.timedelta(seconds=5)
         )
+        return base
 
-    monkeypatch.setattr(importing, "_write_columnar", taken_over)
+    monkeypatch.setattr(importing, "_reserve_ids", taken_over)
     batch = importing.batch_import_file(
         source_code="xueji", path=write(tmp_path, "a.csv", csv_bytes(HEADER, ROWS))
     )
