@@ -133,7 +133,7 @@ def _golden_id_sql() -> str:
 LOOKUP_MAX_SHARE = 0.25
 
 
-def _people_rows(
+def people_rows(
     con: duckdb.DuckDBPyConnection, table: str, select: str, key: str, wanted_sql: str
 ) -> None:
     """Rows of ``people_person`` whose ``key`` is one of the values DuckDB query
@@ -179,7 +179,7 @@ def _existing_people(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "CREATE OR REPLACE TABLE existing (id BIGINT, golden_id VARCHAR, id_number VARCHAR)"
     )
-    _people_rows(
+    people_rows(
         con,
         "existing",
         "id, golden_id, id_number",
@@ -192,7 +192,7 @@ def _existing_people(con: duckdb.DuckDBPyConnection) -> None:
 def _taken_id_numbers(con: duckdb.DuckDBPyConnection) -> None:
     """ID numbers a person would take that another person outside the run holds."""
     con.execute("CREATE OR REPLACE TABLE taken (id_number VARCHAR, id BIGINT)")
-    _people_rows(
+    people_rows(
         con,
         "taken",
         "id_number, id",
@@ -457,8 +457,8 @@ def write_golden(
                         "match_probability = excluded.match_probability",
                     )
                 with written.step("golden records"):
-                    _temp_table("gov_touched", f"person_id {_key_type()}", [])
                     if old_count:
+                        _temp_table("gov_touched", f"person_id {_key_type()}", [])
                         write("touched", "gov_touched", ["person_id"])
                         with connection.cursor() as cursor:
                             cursor.execute(
@@ -469,6 +469,7 @@ def write_golden(
                                 "DELETE FROM governance_valueconflict WHERE person_id IN "
                                 "(SELECT person_id FROM gov_touched)"
                             )
+                        _drop("gov_touched")
                     elif not copying:
                         rows_of("touched")  # none
                     write(
@@ -509,7 +510,6 @@ def write_golden(
                 with written.step("enrolment"):
                     if enrol_new and new_count:
                         _enrol_new_people(new_ids)
-                    _drop("gov_touched")
                 rebuild_started = time.perf_counter()  # the dropped indexes, on the way out
             commit_started = time.perf_counter()
         written.timings["index rebuild"] = commit_started - rebuild_started

@@ -402,27 +402,43 @@ def test_exports_hold_one_row_per_linked_record_and_per_person(
     assert zhang["name"] == "张伟" and zhang["birth_date"] == "2012-03-05"
 
 
-def test_golden_values_are_the_same_whether_ranked_by_bigint_or_hugeint(
-    three_sources: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "setting",
+    [("NARROW_KEY_LIMITS", (0, 0)), ("SPLIT_SINGLES", False)],
+    ids=["hugeint ranking", "single-record persons aggregated too"],
+)
+def test_golden_values_are_the_same_by_either_way_of_computing_them(
+    three_sources: dict[str, Any], monkeypatch: pytest.MonkeyPatch, setting: tuple[str, Any]
 ) -> None:
     from eduplus.governance import resolution
-    from eduplus.governance.models import GoldenRecord, ValueConflict
+    from eduplus.governance.models import PROVENANCE_ITEMS, GoldenRecord, ValueConflict
 
-    def snapshot() -> tuple[list[Any], list[Any]]:
+    def snapshot() -> tuple[list[Any], list[Any], list[Any]]:
         golden = list(
             GoldenRecord.objects.order_by("person_id").values_list(
-                "person_id", "school_id", "grade", "address", "aid_status", "src_name", "src_school"
+                "person_id",
+                "person_type",
+                "region_id",
+                "school_id",
+                "grade",
+                "address",
+                "aid_status",
+                "record_count",
+                "source_count",
+                *(f"src_{item}" for item in PROVENANCE_ITEMS),
             )
         )
+        people = list(Person.objects.order_by("pk").values_list("pk", "name", "golden_id"))
         conflicts = sorted(ValueConflict.objects.values_list("person_id", "item", "chosen_value"))
-        return golden, conflicts
+        return golden, conflicts, people
 
     resolve(full=True)
-    narrow = snapshot()
-    assert narrow[1], "the fixture's sources disagree somewhere"
-    monkeypatch.setattr(resolution, "NARROW_KEY_LIMITS", (0, 0))
+    usual = snapshot()
+    assert usual[1], "the fixture's sources disagree somewhere"
+    assert {row[7] for row in usual[0]} > {1}, "persons of one record and of several"
+    monkeypatch.setattr(resolution, *setting)
     resolve(full=True)
-    assert snapshot() == narrow
+    assert snapshot() == usual
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite joins the rows itself")
@@ -454,6 +470,22 @@ def test_exports_joined_by_sqlite_are_the_bytes_the_csv_module_writes(
         )
         assert ours.read_bytes() == reference.read_bytes()
         assert len(ours.read_bytes().splitlines()) > 4
+
+
+@pytest.mark.parametrize("share", [0.0, 1e9], ids=["one scan", "lookups by key"])
+def test_a_person_already_holding_the_id_number_takes_the_records_by_scan_or_by_key(
+    three_sources: dict[str, Any], monkeypatch: pytest.MonkeyPatch, share: float
+) -> None:
+    from eduplus.governance import golden
+
+    monkeypatch.setattr(golden, "LOOKUP_MAX_SHARE", share)
+    for _ in range(3):
+        f.PersonFactory()  # others in the people table
+    known = f.PersonFactory(name="张伟", id_number=ID_ZHANG)
+    run = resolve()
+    assert person_of(three_sources["xueji"], 1) == known
+    assert person_of(three_sources["zizhu"], 1) == known
+    assert run.persons_created == 4  # the other four real persons
 
 
 @pytest.mark.parametrize("share", [0.0, 1e9], ids=["one scan", "lookups by key"])
