@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 from pathlib import Path
+
+# The code beside this script, also when an installed copy of eduplus is importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 # Importing eduplus puts the platform's SQLite (sqlean.py, with the vsv reader) in
 # sqlite3's place, as in the application, so that a benchmark's reference runs on the

@@ -21,7 +21,15 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -53,9 +61,12 @@ def table_rows(table: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _indexes(table: str, columns: set[str] | None) -> list[tuple[str, str]]:
+def _indexes(
+    table: str, columns: set[str] | None, in_order: Collection[str] = ()
+) -> list[tuple[str, str]]:
     """(name, CREATE statement) of the table's explicit indexes, optionally only those
-    over one of ``columns``. Automatic indexes (primary keys, UNIQUE columns) stay."""
+    over one of ``columns``, and not those led by a column of ``in_order``. Automatic
+    indexes (primary keys, UNIQUE columns) stay."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
@@ -63,23 +74,30 @@ def _indexes(table: str, columns: set[str] | None) -> list[tuple[str, str]]:
             [table],
         )
         found = [(str(name), str(sql)) for name, sql in cursor.fetchall()]
-    if columns is None:
-        return found
     wanted = []
     for name, sql in found:
-        listed = set(re.findall(r'"([^"]+)"', sql.split(" ON ", 1)[1])) if " ON " in sql else set()
-        if listed & columns:
-            wanted.append((name, sql))
+        listed = re.findall(r'"([^"]+)"', sql.split(" ON ", 1)[1]) if " ON " in sql else []
+        indexed = listed[1:]  # after the table's name
+        if columns is not None and not set(indexed) & columns:
+            continue
+        if indexed and indexed[0] in in_order:
+            continue
+        wanted.append((name, sql))
     return wanted
 
 
 @contextmanager
-def sqlite_bulk(writes: Mapping[str, tuple[int, set[str] | None]]) -> Iterator[list[str]]:
+def sqlite_bulk(
+    writes: Mapping[str, tuple[int, set[str] | None]],
+    in_order: Mapping[str, Collection[str]] | None = None,
+) -> Iterator[list[str]]:
     """Around a big write inside a transaction, deciding what to drop.
 
     ``writes`` maps each table to (rows about to be written, the columns an UPDATE
-    changes — ``None`` for an INSERT, which touches every index). Yields the names of
-    the indexes dropped (see :func:`sqlite_bulk_tables`).
+    changes — ``None`` for an INSERT, which touches every index). ``in_order`` names,
+    per table, the columns the rows arrive sorted by (or all alike): indexes led by one
+    of them take the rows as appends and stay. Yields the names of the indexes dropped
+    (see :func:`sqlite_bulk_tables`).
     """
     total = sum(rows for rows, _columns in writes.values())
     if connection.vendor != "sqlite" or total < BULK_MIN_ROWS:
@@ -93,14 +111,17 @@ def sqlite_bulk(writes: Mapping[str, tuple[int, set[str] | None]]) -> Iterator[l
         holds = existing + rows if columns is None else existing
         if holds and rows >= REBUILD_MIN_SHARE * holds:
             drop[table] = columns
-    with sqlite_bulk_tables(drop) as dropped:
+    with sqlite_bulk_tables(drop, in_order) as dropped:
         yield dropped
 
 
 @contextmanager
-def sqlite_bulk_tables(drop: Mapping[str, set[str] | None]) -> Iterator[list[str]]:
+def sqlite_bulk_tables(
+    drop: Mapping[str, set[str] | None], in_order: Mapping[str, Collection[str]] | None = None
+) -> Iterator[list[str]]:
     """A big write inside a transaction: a large page cache, and without the indexes of
-    each table in ``drop`` (those over the given columns; ``None``: all of them).
+    each table in ``drop`` (those over the given columns; ``None``: all of them; never
+    those led by a column of ``in_order[table]``, whose rows arrive in their order).
     Yields the names of the indexes dropped; they are rebuilt on a clean exit (on an
     exception the caller's rollback restores them). Does nothing off SQLite."""
     if connection.vendor != "sqlite":
@@ -115,7 +136,7 @@ def sqlite_bulk_tables(drop: Mapping[str, set[str] | None]) -> Iterator[list[str
         # Helper threads for the sorts of the index rebuilds (SQLite's default is none).
         cursor.execute(f"PRAGMA threads = {SORT_THREADS}")
         for table, columns in drop.items():
-            for name, sql in _indexes(table, columns):
+            for name, sql in _indexes(table, columns, (in_order or {}).get(table, ())):
                 cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
                 saved.append((name, sql))
     try:

@@ -417,7 +417,12 @@ def write_golden(
     unchecked = sqlite_foreign_keys_unchecked(sum(rows for rows, _c in writes.values()) > 0)
     try:
         with unchecked as references_unchecked, transaction.atomic():
-            with sqlite_bulk(writes):
+            # Enrolments and posts are written in person order, with no class yet.
+            in_order = {
+                "people_student": {"person_id", "klass_id"},
+                "people_teacher": {"person_id"},
+            }
+            with sqlite_bulk(writes, in_order):
                 if references_unchecked:
                     _check_references(places)
                 with written.step("persons"):

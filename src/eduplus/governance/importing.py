@@ -1336,7 +1336,10 @@ def _write_records(
         else:
             constants[item] = "''"
     writing: AbstractContextManager[list[str]] = (
-        bulk.sqlite_bulk_tables({RECORD_TABLE: None} if rebuild_indexes else {})
+        # (batch, status) takes a batch's rows at three points: as appends.
+        bulk.sqlite_bulk_tables(
+            {RECORD_TABLE: None} if rebuild_indexes else {}, {RECORD_TABLE: {"batch_id"}}
+        )
         if big
         else nullcontext([])
     )

@@ -104,3 +104,22 @@ def test_prefetched_stops_its_producer_when_the_caller_stops() -> None:
             break
     assert not any(t.name == "eduplus-prefetch" for t in threading.enumerate())
     assert len(made) <= 5 + 1 + 2 + 1  # at most depth ahead, plus one in hand
+
+
+def test_indexes_led_by_a_column_written_in_order_stay(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(bulk, "REBUILD_MIN_SHARE", 0.0)
+    before = index_sql()
+    led_by_person = {n for n, sql in before.items() if '"people_student" ("person_id"' in sql}
+    assert led_by_person  # the enrolment's person index and the one-active rule
+    with (
+        transaction.atomic(),
+        bulk.sqlite_bulk(
+            {"people_student": (5, None)}, {"people_student": {"person_id"}}
+        ) as dropped,
+    ):
+        assert "student_school_idx" in dropped and "student_region_idx" in dropped
+        assert not led_by_person & set(dropped)
+    assert index_sql() == before

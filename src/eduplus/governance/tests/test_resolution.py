@@ -327,8 +327,8 @@ def big_path(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     dropped: list[list[str]] = []
     real = bulk.sqlite_bulk
 
-    def recording(writes: Any) -> Any:
-        manager = real(writes)
+    def recording(writes: Any, in_order: Any = None) -> Any:
+        manager = real(writes, in_order)
 
         class Wrapper:
             def __enter__(self) -> list[str]:
