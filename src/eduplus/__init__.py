@@ -9,8 +9,12 @@ speed, not one Python tuple at a time (``governance.bulk.sqlite_copy``).
 
 The module is put in ``sqlite3``'s place before Django loads its SQLite backend, so the
 whole process uses one SQLite library (two libraries on one database file would break
-each other's POSIX locks). Only ``vsv`` is switched on: the other extensions (file
-reading and writing among them) stay off.
+each other's POSIX locks). Only ``vsv`` is switched on, not the other extensions
+(file writing among them). ``vsv`` itself reads any file the process may read, through
+SQL that names it: only the platform's own statements name files.
+
+Without the wheel (it is a locked dependency) the interpreter's SQLite stays, and the
+bulk writes refuse to run (``governance.bulk.sqlite_copy``) rather than fail midway.
 """
 
 from __future__ import annotations

@@ -134,6 +134,9 @@ def sqlite_bulk_tables(
         cache = int(row[0]) if row else -2000
         cursor.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
         # Helper threads for the sorts of the index rebuilds (SQLite's default is none).
+        cursor.execute("PRAGMA threads")
+        row = cursor.fetchone()
+        threads = int(row[0]) if row else 0
         cursor.execute(f"PRAGMA threads = {SORT_THREADS}")
         for table, columns in drop.items():
             for name, sql in _indexes(table, columns, (in_order or {}).get(table, ())):
@@ -147,7 +150,7 @@ def sqlite_bulk_tables(
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {cache}")
-            cursor.execute("PRAGMA threads = 0")
+            cursor.execute(f"PRAGMA threads = {threads}")
 
 
 @contextmanager
@@ -234,9 +237,9 @@ class Background:
         self._thread = threading.Thread(target=run, name="eduplus-background", daemon=True)
         self._thread.start()
 
-    def join(self) -> None:
+    def join(self, *, raise_error: bool = True) -> None:
         self._thread.join()
-        if self._error is not None:
+        if self._error is not None and raise_error:
             raise self._error
 
 
@@ -312,6 +315,10 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+class CopyError(ValueError):
+    """Values :func:`sqlite_copy` cannot carry into SQLite unchanged."""
+
+
 def sqlite_copy(
     con: duckdb.DuckDBPyConnection,
     select: str,
@@ -331,64 +338,101 @@ def sqlite_copy(
     while SQLite reads one. Runs in the caller's transaction; returns the rows written.
 
     ``select`` yields the values of ``columns`` in that order, in the order the rows
-    should be written; DuckDB's text form must be what SQLite would store (booleans as
-    0/1, dates as ISO text): empty text stays empty text, NULL stays NULL, and the
-    column's affinity turns numbers back into numbers. ``constants`` are columns given
-    as SQLite SQL; ``conflict`` an upsert clause (``ON CONFLICT …``). ``progress`` is
-    called with (rows written, total) after each file.
+    should be written. What arrives is what ``executemany`` would have stored: NULL
+    stays NULL, empty text stays empty text, text that looks like a number stays text
+    and the column's affinity turns numbers back into numbers; booleans become 0/1,
+    dates ISO text. Text loses NUL characters (SQLite's CSV reader ends a value at one;
+    no value of the platform means anything by them). Infinite or NaN numbers raise
+    :class:`CopyError`. ``constants`` are columns given as SQLite SQL; ``conflict`` an
+    upsert clause (``ON CONFLICT …``). ``progress`` is called with (rows written,
+    total) after each file.
     """
+    if not sqlite_copy_available():
+        raise RuntimeError(
+            "This SQLite has no vsv CSV reader: install the locked dependencies "
+            "(sqlean.py, see eduplus/__init__.py)."
+        )
     constants = dict(constants or {})
     size = max(1, chunk_rows or COPY_CHUNK_ROWS)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE bulk_copy_rows AS {select}")
-    row = con.execute("SELECT count(*) FROM bulk_copy_rows").fetchone()
-    total = int(row[0]) if row else 0
-    if not total:
-        con.execute("DROP TABLE bulk_copy_rows")
-        return 0
-    quote = connection.ops.quote_name
-    width = len(columns)
-    targets = ", ".join(quote(c) for c in [*columns, *constants])
-    values = ", ".join([*(f"c{i}" for i in range(width)), *constants.values()])
-    # "WHERE true" keeps SQLite from reading an upsert's ON as a join constraint.
-    insert = (
-        f"INSERT INTO {quote(table)} ({targets}) SELECT {values} "  # noqa: S608 - fixed names
-        f"FROM temp.bulk_copy_file WHERE true {conflict}"
-    )
-    workdir = Path(tempfile.mkdtemp(prefix="copy-", dir=_copy_dir()))
-
-    def files() -> Iterator[tuple[Path, int]]:
-        for number, start in enumerate(range(0, total, size)):
-            path = workdir / f"{number}.csv"
-            con.execute(
-                f"COPY (SELECT * FROM bulk_copy_rows WHERE rowid >= {start} "  # noqa: S608
-                f"AND rowid < {start + size}) TO {_sql_string(str(path))} "
-                "(FORMAT csv, HEADER false)"
-            )
-            yield path, min(size, total - start)
-
-    done = 0
-    chunks = prefetched(files(), depth=1)
+    workdir: Path | None = None
+    chunks: Generator[tuple[Path, int], None, None] | None = None
     try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE bulk_copy_rows AS {select}")
+        described = con.execute("DESCRIBE bulk_copy_rows").fetchall()
+        if len(described) != len(columns):
+            raise CopyError(f"{len(described)} values for {len(columns)} columns of {table}")
+        row = con.execute("SELECT count(*) FROM bulk_copy_rows").fetchone()
+        total = int(row[0]) if row else 0
+        if not total:
+            return 0
+        # A leading constant column: SQLite's reader drops a byte-order mark at the start
+        # of a file, which would otherwise be the first value's own first character.
+        fields = ["0"]
+        for name, kind, *_rest in described:
+            column = '"' + str(name).replace('"', '""') + '"'
+            kind = str(kind).upper()
+            if kind == "BOOLEAN":
+                fields.append(f"CAST({column} AS INTEGER)")
+            elif kind == "VARCHAR":
+                fields.append(f"replace({column}, chr(0), '')")
+            elif kind in ("DOUBLE", "FLOAT", "REAL"):
+                bad = con.execute(
+                    f"SELECT count(*) FROM bulk_copy_rows WHERE NOT isfinite({column})"  # noqa: S608
+                ).fetchone()
+                if bad and bad[0]:
+                    raise CopyError(f"{bad[0]} values of {table}.{name} are not finite numbers")
+                fields.append(column)
+            else:
+                fields.append(column)
+        quote = connection.ops.quote_name
+        width = len(columns)
+        targets = ", ".join(quote(c) for c in [*columns, *constants])
+        values = ", ".join([*(f"c{i + 1}" for i in range(width)), *constants.values()])
+        # "WHERE true" keeps SQLite from reading an upsert's ON as a join constraint.
+        insert = (
+            f"INSERT INTO {quote(table)} ({targets}) SELECT {values} "  # noqa: S608
+            f"FROM temp.bulk_copy_file WHERE true {conflict}"
+        )
+        workdir = Path(tempfile.mkdtemp(prefix="copy-", dir=_copy_dir()))
+        folder = workdir
+
+        def files() -> Iterator[tuple[Path, int]]:
+            for number, start in enumerate(range(0, total, size)):
+                path = folder / f"{number}.csv"
+                con.execute(
+                    f"COPY (SELECT {', '.join(fields)} FROM bulk_copy_rows "  # noqa: S608
+                    f"WHERE rowid >= {start} AND rowid < {start + size}) "
+                    f"TO {_sql_string(str(path))} (FORMAT csv, HEADER false)"
+                )
+                yield path, min(size, total - start)
+
+        done = 0
+        chunks = prefetched(files(), depth=1)
         with connection.cursor() as cursor:
             for path, rows in chunks:
                 cursor.execute(
                     "CREATE VIRTUAL TABLE temp.bulk_copy_file USING vsv("
-                    f"filename={_sql_string(str(path))}, columns={width}, nulls=on)"
+                    f"filename={_sql_string(str(path))}, columns={width + 1}, nulls=on)"
                 )
                 try:
                     cursor.execute(insert)
+                    # Every row of the file arrived (an upsert may skip some on purpose).
+                    if not conflict and cursor.rowcount != rows:
+                        raise CopyError(f"{cursor.rowcount} of {rows} rows reached {table}")
                 finally:
                     cursor.execute("DROP TABLE temp.bulk_copy_file")
                 path.unlink()
                 done += rows
                 if progress is not None:
                     progress(done, total)
+        return done
     finally:
-        chunks.close()  # stops DuckDB's writer before the caller uses its connection
+        if chunks is not None:
+            chunks.close()  # stops DuckDB's writer before the caller uses its connection
         with suppress(Exception):
             con.execute("DROP TABLE IF EXISTS bulk_copy_rows")
-        shutil.rmtree(workdir, ignore_errors=True)
-    return done
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _copy_dir() -> Path:

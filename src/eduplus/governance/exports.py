@@ -12,13 +12,15 @@ through Python's csv module one by one. Both write the same bytes (tested).
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.db import connection
 
-from eduplus.governance.bulk import sqlite_big_cache
+from eduplus.governance.bulk import sqlite_big_cache, sqlite_copy_available
 
 LINK_COLUMNS = ["source", "record_key", "person_id"]
 PERSON_COLUMNS = [
@@ -167,6 +169,7 @@ def _write_sqlite(path: Path, header: list[str], query: _Query) -> int:
     with (
         path.open("w", encoding="utf-8-sig", newline="") as fh,
         sqlite_big_cache(),
+        _read_snapshot(),
         connection.cursor() as cursor,
     ):
         writer = csv.writer(fh)
@@ -194,8 +197,28 @@ def _write_sqlite(path: Path, header: list[str], query: _Query) -> int:
     return count
 
 
+@contextmanager
+def _read_snapshot() -> Iterator[None]:
+    """Every slice of one export reads the same state of the database: one read
+    transaction around them (deferred: it takes no write lock; inside a caller's
+    transaction, that one)."""
+    if connection.in_atomic_block:
+        yield
+        return
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("BEGIN DEFERRED")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("COMMIT")
+
+
 def _export(path: Path, header: list[str], query: _Query) -> int:
-    if connection.vendor == "sqlite":
+    # SQLite joins the slices with group_concat(… ORDER BY), SQLite 3.44 on: the
+    # platform's own (eduplus/__init__.py), which also has the bulk copy's reader.
+    if connection.vendor == "sqlite" and sqlite_copy_available():
         return _write_sqlite(path, header, query)
     return _write(path, header, query)
 

@@ -1362,9 +1362,12 @@ def _write_records(
                     chunk_rows=max(PROGRESS_EVERY, bulk.COPY_CHUNK_ROWS),
                 )
                 side = bulk.Background(meanwhile)
-        finally:
+        except BaseException:
             if side is not None:
-                side.join()
+                side.join(raise_error=False)  # the first error is the one to tell
+            raise
+        if side is not None:
+            side.join()
         return
     quote = connection.ops.quote_name
     connection.ensure_connection()

@@ -148,3 +148,37 @@ def test_a_failing_copy_leaves_no_rows_no_files_and_the_connections_usable(
     assert "bulk_copy_rows" not in {r[0] for r in con.execute("SHOW TABLES").fetchall()}
     # the virtual table is gone too: the next copy works
     assert bulk.sqlite_copy(duck(rows[:2]), "SELECT * FROM src", table, COLUMNS) == 2
+
+
+def test_a_leading_byte_order_mark_booleans_and_nul_characters(db: Any) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE copy_text (t varchar(64) NULL, b bool NULL)")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE src (t VARCHAR, b BOOLEAN)")
+    con.executemany(
+        "INSERT INTO src VALUES (?, ?)",
+        [("\ufeff张三", True), ("a\x00b", False), ("\ufeff", None)],
+    )
+    assert bulk.sqlite_copy(con, "SELECT * FROM src", "copy_text", ["t", "b"]) == 3
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT t, b, typeof(b) FROM copy_text ORDER BY rowid")
+        rows = cursor.fetchall()
+    # the mark is the value's own first character, kept; NUL (never meant) dropped
+    assert rows == [("\ufeff张三", 1, "integer"), ("ab", 0, "integer"), ("\ufeff", None, "null")]
+
+
+@pytest.mark.parametrize("bad", ["inf", "-inf", "nan"])
+def test_numbers_sqlite_cannot_hold_as_written_are_refused(table: str, bad: str) -> None:
+    con = duck([(1, "x", 1, 0.5, None)])
+    con.execute("INSERT INTO src VALUES (2, 'y', 2, CAST(? AS DOUBLE), NULL)", [bad])
+    with pytest.raises(bulk.CopyError, match="not finite"), transaction.atomic():
+        bulk.sqlite_copy(con, "SELECT * FROM src", table, COLUMNS)
+    assert stored(table) == []
+
+
+def test_a_select_that_does_not_match_the_columns_is_refused(table: str) -> None:
+    with pytest.raises(bulk.CopyError, match="4 values for 5 columns"):
+        bulk.sqlite_copy(
+            duck([(1, "x", 1, 0.5, None)]), "SELECT k, t, i, r FROM src", table, COLUMNS
+        )
+    assert stored(table) == []
