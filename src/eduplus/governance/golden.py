@@ -28,7 +28,7 @@ from eduplus.governance.bulk import (
     sqlite_copy,
     sqlite_foreign_keys_unchecked,
 )
-from eduplus.governance.models import PROVENANCE_ITEMS
+from eduplus.governance.models import GOLDEN_TEXT_ITEMS, PROVENANCE_ITEMS
 from eduplus.governance.normalize import sql_text
 from eduplus.governance.resolution import (
     ITEM_VALUE_SQL,
@@ -486,13 +486,7 @@ def write_golden(
                             "region_id",
                             "school_id",
                             "grade",
-                            "class_name",
-                            "address",
-                            "guardian_phone",
-                            "aid_status",
-                            "health_result",
-                            "subject",
-                            "title",
+                            *GOLDEN_TEXT_ITEMS,
                             "record_count",
                             "source_count",
                             "updated_at",

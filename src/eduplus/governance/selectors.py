@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 
 from eduplus.governance.models import (
+    GOLDEN_TEXT_ITEMS,
     PROVENANCE_ITEMS,
     DataItem,
     GoldenRecord,
@@ -80,19 +81,7 @@ def person_trail(golden: GoldenRecord) -> list[TrailRow]:
         "ethnicity": person.ethnicity,
         "phone": person.phone,
         "school": golden.school_id,
-        **{
-            item: getattr(golden, item)
-            for item in (
-                "grade",
-                "class_name",
-                "address",
-                "guardian_phone",
-                "aid_status",
-                "health_result",
-                "subject",
-                "title",
-            )
-        },
+        **{item: getattr(golden, item) for item in ("grade", *GOLDEN_TEXT_ITEMS)},
     }
     record_ids = [golden.source_record_id(item) for item in PROVENANCE_ITEMS]
     records = SourceRecord.objects.select_related("batch", "source").in_bulk(

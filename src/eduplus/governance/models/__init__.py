@@ -2,6 +2,7 @@
 
 from eduplus.governance.models.catalog import Classification, Dataset, DatasetKind
 from eduplus.governance.models.golden import (
+    GOLDEN_TEXT_ITEMS,
     PROVENANCE_ITEMS,
     GoldenRecord,
     MatchReview,
@@ -23,6 +24,7 @@ from eduplus.governance.models.sharing import ShareRequest, ShareStatus, ShareTo
 from eduplus.governance.models.sources import DataItem, ItemAuthority, SourceKind, SourceSystem
 
 __all__ = [
+    "GOLDEN_TEXT_ITEMS",
     "PROVENANCE_ITEMS",
     "BatchStatus",
     "Classification",

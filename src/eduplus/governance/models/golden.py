@@ -17,6 +17,16 @@ from eduplus.schools.models import School
 
 # Data items whose winning source row each golden record remembers (一数一源 trail).
 PROVENANCE_ITEMS = tuple(DataItem.values)
+# The text items a golden record holds itself (the person's own are on people.Person).
+GOLDEN_TEXT_ITEMS = (
+    "class_name",
+    "address",
+    "guardian_phone",
+    "aid_status",
+    "health_result",
+    "subject",
+    "title",
+)
 
 
 class GoldenRecord(models.Model):
