@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from eduplus.governance.models import (
     GOLDEN_TEXT_ITEMS,
@@ -95,14 +96,21 @@ def person_trail(golden: GoldenRecord) -> list[TrailRow]:
         shown = _display(item, values.get(item), golden)
         if not shown and record is None:
             continue
+        label, origin = str(labels[item]), item
+        if item == "phone" and record is None and person.phone == golden.guardian_phone:
+            # No source gives the person a phone of their own: the contact phone is the
+            # guardian's (as the resolution compares it), with that value's source.
+            origin = "guardian_phone"
+            record = records.get(golden.source_record_id(origin))
+            label = _("联系电话（监护人电话）")
         rows.append(
             TrailRow(
                 item=item,
-                label=str(labels[item]),
+                label=label,
                 value=shown,
                 record=record,
-                authoritative=record is not None and record.source.code == authority.get(item),
-                authority_source=authority.get(item, ""),
+                authoritative=record is not None and record.source.code == authority.get(origin),
+                authority_source=authority.get(origin, ""),
                 sensitive=item in SENSITIVE_ITEMS,
             )
         )

@@ -116,3 +116,28 @@ def test_home_shows_empty_state_then_figures(client: Any, steward: Any) -> None:
     page = client.get(reverse("governance:home"))
     assert page.status_code == 200
     assert "还没有导入任何来源数据" in page.content.decode()
+
+
+def test_a_students_contact_phone_shows_it_is_the_guardians_and_where_it_came_from(
+    resolved: dict[str, Any],
+) -> None:
+    from eduplus.governance import selectors
+
+    record = SourceRecord.objects.get(batch=resolved["xueji"], row_number=2)
+    golden = zhang(resolved)
+    SourceRecord.objects.filter(pk=record.pk).update(guardian_phone="13800000009")
+    GoldenRecord.objects.filter(pk=golden.pk).update(
+        guardian_phone="13800000009", src_guardian_phone=record.pk, src_phone=None
+    )
+    golden.person.__class__.objects.filter(pk=golden.person_id).update(phone="13800000009")
+    golden.refresh_from_db()
+    golden.person.refresh_from_db()
+    rows = {row.item: row for row in selectors.person_trail(golden)}
+    assert rows["phone"].label == "联系电话（监护人电话）"
+    assert rows["phone"].record is not None and rows["phone"].record.pk == record.pk
+    assert rows["guardian_phone"].record.pk == record.pk
+    # a phone of the person's own keeps its plain label
+    golden.person.__class__.objects.filter(pk=golden.person_id).update(phone="13900000000")
+    golden.person.refresh_from_db()
+    rows = {row.item: row for row in selectors.person_trail(golden)}
+    assert rows["phone"].label == "联系电话" and rows["phone"].record is None
