@@ -93,15 +93,17 @@ def _drop(name: str) -> None:
 PERSON_VALUES = ["name", "id_number", "gender", "birth_date", "ethnicity", "phone", "golden_id"]
 
 
-def _update_people_copied(con: duckdb.DuckDBPyConnection, select: str, count: int) -> None:
-    """SQLite: the golden values of existing persons (``select`` yields the values of
-    PERSON_VALUES, then the person), through a copied temporary table and one
-    ``UPDATE … FROM``. A value the sources do not give keeps what the person has."""
-    if not count:
-        return
-    values = ", ".join(PERSON_VALUES)
-    _temp_table("gov_old", f"{values}, person_id {_key_type()}", [])
-    sqlite_copy(con, select, "gov_old", [*PERSON_VALUES, "person_id"])
+# The temporary table the golden values of existing persons pass through.
+_OLD_PEOPLE_COLUMNS = (
+    "name varchar(64), id_number varchar(18), gender smallint, birth_date date, "
+    "ethnicity varchar(2), phone varchar(20), golden_id varchar(32)"
+)
+
+
+def _update_people_from_old() -> None:
+    """The golden values of existing persons, from temporary table ``gov_old`` (the
+    values of PERSON_VALUES, then the person), in one ``UPDATE … FROM``. A value the
+    sources do not give keeps what the person has."""
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE people_person SET name = COALESCE(NULLIF(o.name, ''), people_person.name), "
@@ -267,8 +269,6 @@ def write_golden(
     if new_count and last_new - first_new + 1 != new_count:
         raise ResolutionError("new persons are not numbered without gaps")
     new_ids = (int(first_new or 0), int(last_new or 0))
-    new_rows = [] if copying else con.execute(new_people_sql).fetchall()
-    old_rows = [] if copying else con.execute(old_people_sql).fetchall()
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE w_links AS
@@ -356,6 +356,8 @@ def write_golden(
     places = places_named(con, "w_golden")  # checked in the write transaction
     # In this order the writes below take them (the links by record, the rest by person).
     fetches = (
+        ("new people", new_people_sql),
+        ("old people", old_people_sql),
         ("links", "SELECT * FROM w_links ORDER BY unique_id"),
         # Only persons that existed before can hold golden records and conflicts to
         # replace (a person's are deleted with it, and new ids were never used).
@@ -426,30 +428,18 @@ def write_golden(
                 if references_unchecked:
                     _check_references(places)
                 with written.step("persons"):
-                    if copying:
-                        sqlite_copy(con, new_people_sql, "people_person", ["id", *PERSON_VALUES])
-                        _update_people_copied(con, old_people_sql, old_count)
-                    else:
-                        _executemany(
-                            "INSERT INTO people_person (id, name, id_number, gender, birth_date, "
-                            "ethnicity, phone, golden_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                            new_rows,
-                        )
-                        if connection.vendor == "postgresql" and new_rows:
-                            with connection.cursor() as cursor:
-                                cursor.execute(
-                                    "SELECT setval(pg_get_serial_sequence('people_person', 'id'), "
-                                    "(SELECT max(id) FROM people_person))"
-                                )
-                        _executemany(
-                            # A value the sources do not give keeps what the person has.
-                            "UPDATE people_person SET name = COALESCE(NULLIF(%s, ''), name), "
-                            "id_number = COALESCE(%s, id_number), gender = COALESCE(%s, gender), "
-                            "birth_date = COALESCE(%s, birth_date), "
-                            "ethnicity = COALESCE(NULLIF(%s, ''), ethnicity), "
-                            "phone = COALESCE(NULLIF(%s, ''), phone), golden_id = %s WHERE id = %s",
-                            old_rows,
-                        )
+                    write("new people", "people_person", ["id", *PERSON_VALUES])
+                    if connection.vendor == "postgresql" and new_count:
+                        with connection.cursor() as cursor:
+                            cursor.execute(
+                                "SELECT setval(pg_get_serial_sequence('people_person', 'id'), "
+                                "(SELECT max(id) FROM people_person))"
+                            )
+                    _temp_table("gov_old", f"{_OLD_PEOPLE_COLUMNS}, person_id {_key_type()}", [])
+                    write("old people", "gov_old", [*PERSON_VALUES, "person_id"])
+                    if old_count:
+                        _update_people_from_old()
+                    _drop("gov_old")
                 with written.step("links"):
                     # One narrow row per record (the record's own wide row is not touched);
                     # a record linked before gets its new person in place.
@@ -462,9 +452,9 @@ def write_golden(
                         "match_probability = excluded.match_probability",
                     )
                 with written.step("golden records"):
+                    _temp_table("gov_touched", f"person_id {_key_type()}", [])
+                    write("touched", "gov_touched", ["person_id"])
                     if old_count:
-                        _temp_table("gov_touched", f"person_id {_key_type()}", [])
-                        write("touched", "gov_touched", ["person_id"])
                         with connection.cursor() as cursor:
                             cursor.execute(
                                 "DELETE FROM governance_goldenrecord WHERE person_id IN "
@@ -474,9 +464,7 @@ def write_golden(
                                 "DELETE FROM governance_valueconflict WHERE person_id IN "
                                 "(SELECT person_id FROM gov_touched)"
                             )
-                        _drop("gov_touched")
-                    elif not copying:
-                        rows_of("touched")  # none
+                    _drop("gov_touched")
                     write(
                         "golden",
                         "governance_goldenrecord",

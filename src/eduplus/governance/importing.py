@@ -1344,10 +1344,7 @@ def _write_records(
     )
     if connection.vendor == "sqlite":
         # DuckDB → CSV → SQLite's vsv reader, no Python tuple per row (governance.bulk).
-        selects = ", ".join(
-            "CAST(id_valid AS INTEGER)" if column == "id_valid" else expression
-            for column, expression in dynamic
-        )
+        selects = ", ".join(expression for _c, expression in dynamic)
         side: bulk.Background | None = None
         try:
             with writing:  # rebuilds the dropped indexes on the way out
