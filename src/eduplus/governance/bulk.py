@@ -173,6 +173,66 @@ def sqlite_foreign_keys_unchecked(enabled: bool = True) -> Iterator[bool]:
             cursor.execute("PRAGMA foreign_keys = ON")
 
 
+# ------------------------------------------------------------ deferred checkpoint
+
+_checkpoint_lock = threading.Lock()
+_checkpoints: list[threading.Thread] = []
+
+
+@contextmanager
+def sqlite_checkpoint_after(enabled: bool = True) -> Iterator[bool]:
+    """Around a big write transaction: its commit does not copy the write-ahead log into
+    the database file itself (SQLite's automatic checkpoint, gigabytes after a big
+    import, mostly waiting for the disk); a second thread does that right after, on its
+    own connection, while the caller goes on (readers see the data from the log
+    meanwhile; a checkpoint cut short is finished by the next one). Yields whether it
+    is deferred: only outside any transaction, on a file database in WAL mode."""
+    if not enabled or connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield False
+        return
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        row = cursor.fetchone()
+        if not row or str(row[0]).lower() != "wal":
+            yield False
+            return
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        row = cursor.fetchone()
+        every = int(row[0]) if row else 1000
+        cursor.execute("PRAGMA wal_autocheckpoint = 0")
+    try:
+        yield True
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {every}")
+        _checkpoint_later(str(connection.settings_dict["NAME"]))
+
+
+def _checkpoint_later(path: str) -> None:
+    def run() -> None:
+        import sqlite3  # the process's SQLite (eduplus/__init__.py)
+
+        with _checkpoint_lock, suppress(Exception):  # best effort: the next one finishes it
+            con = sqlite3.connect(path, timeout=20)
+            try:
+                con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            finally:
+                con.close()
+
+    # Not a daemon: a command's process waits for it before it exits.
+    thread = threading.Thread(target=run, name="eduplus-checkpoint")
+    _checkpoints[:] = [t for t in _checkpoints if t.is_alive()]
+    _checkpoints.append(thread)
+    thread.start()
+
+
+def checkpoints_wait() -> None:
+    """Until the checkpoints :func:`sqlite_checkpoint_after` started have finished."""
+    for thread in list(_checkpoints):
+        thread.join()
+
+
 # The places rows name: column, table, key.
 PLACES = (("school_id", "schools_school", "id"), ("region_id", "regions_region", "code"))
 

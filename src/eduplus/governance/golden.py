@@ -21,10 +21,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from eduplus.governance.bulk import (
+    BULK_MIN_ROWS,
     missing_places,
     places_named,
     prefetched,
     sqlite_bulk,
+    sqlite_checkpoint_after,
     sqlite_copy,
     sqlite_foreign_keys_unchecked,
 )
@@ -416,9 +418,14 @@ def write_golden(
     written.timings["prepare"] = time.perf_counter() - prepare_started
     # Every reference written comes from this run (its persons) or was read within it
     # (schools, regions): checked once per value below, not by SQLite once per row.
-    unchecked = sqlite_foreign_keys_unchecked(sum(rows for rows, _c in writes.values()) > 0)
+    writing = sum(rows for rows, _c in writes.values())
+    unchecked = sqlite_foreign_keys_unchecked(writing > 0)
     try:
-        with unchecked as references_unchecked, transaction.atomic():
+        with (
+            sqlite_checkpoint_after(writing >= BULK_MIN_ROWS),
+            unchecked as references_unchecked,
+            transaction.atomic(),
+        ):
             # Enrolments and posts are written in person order, with no class yet.
             in_order = {
                 "people_student": {"person_id", "klass_id"},

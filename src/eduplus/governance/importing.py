@@ -1142,8 +1142,13 @@ def _write_batch(
     accepted, suspicious, rejected = prepared.accepted, prepared.suspicious, prepared.rejected
     tracker("writing", 0, total)
     parquet_tmp = workdir / "columnar.parquet"
-    unchecked = bulk.sqlite_foreign_keys_unchecked(total >= REBUILD_MIN_ROWS)
-    with unchecked as references_unchecked, transaction.atomic():
+    big = total >= REBUILD_MIN_ROWS
+    unchecked = bulk.sqlite_foreign_keys_unchecked(big)
+    with (
+        bulk.sqlite_checkpoint_after(big),
+        unchecked as references_unchecked,
+        transaction.atomic(),
+    ):
         base_id = _reserve_ids(total)
         if references_unchecked:
             _check_references(con)

@@ -123,3 +123,62 @@ def test_indexes_led_by_a_column_written_in_order_stay(
         assert "student_school_idx" in dropped and "student_region_idx" in dropped
         assert not led_by_person & set(dropped)
     assert index_sql() == before
+
+
+# ------------------------------------------------------------ deferred checkpoint
+
+
+def _main_file_rows(table: str) -> int | None:
+    """Rows of ``table`` in the database file itself, ignoring the write-ahead log
+    (``None``: the table is not in the file yet)."""
+    import sqlite3  # the process's SQLite (eduplus/__init__.py)
+
+    path = str(connection.settings_dict["NAME"])
+    con = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        con.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_big_commit_leaves_the_checkpoint_to_a_second_thread() -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        every = cursor.fetchone()[0]
+        cursor.execute("CREATE TABLE bulk_ckpt (v TEXT)")
+    try:
+        bulk._checkpoint_lock.acquire()  # the checkpoint waits until the test looks
+        try:
+            with bulk.sqlite_checkpoint_after() as deferred, transaction.atomic():
+                assert deferred
+                with connection.cursor() as cursor:
+                    cursor.execute("PRAGMA wal_autocheckpoint")
+                    assert cursor.fetchone()[0] == 0
+                    cursor.execute(
+                        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                        "WHERE i < 10000) INSERT INTO bulk_ckpt SELECT printf('%0500d', i) FROM n"
+                    )
+            # Committed and visible, but the commit did not copy it into the file.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM bulk_ckpt")
+                assert cursor.fetchone()[0] == 10000
+                cursor.execute("PRAGMA wal_autocheckpoint")
+                assert cursor.fetchone()[0] == every  # restored
+            assert not _main_file_rows("bulk_ckpt")
+        finally:
+            bulk._checkpoint_lock.release()
+        bulk.checkpoints_wait()
+        assert _main_file_rows("bulk_ckpt") == 10000
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE bulk_ckpt")
+
+
+def test_no_checkpoint_is_deferred_inside_a_transaction(db: Any) -> None:
+    with bulk.sqlite_checkpoint_after() as deferred:
+        assert not deferred  # the test's transaction commits nothing here

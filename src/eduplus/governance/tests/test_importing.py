@@ -514,7 +514,7 @@ def test_big_batches_rebuild_the_indexes_they_dropped(
             return {r[0] for r in cursor.fetchall()}
 
     before = indexes()
-    assert "srcrec_id_idx" in before
+    assert "srcrec_region_idx" in before
     batch = importing.batch_import_file(
         source_code="xueji", path=write(tmp_path, "a.csv", csv_bytes(HEADER, ROWS))
     )
