@@ -147,7 +147,11 @@ def _write_sqlite(path: Path, header: list[str], query: _Query) -> int:
     two thirds of the time (2 million persons: 18 s)."""
     keys = [f"k{i}" for i in range(len(query.keys))]
     width = len(query.fields)
-    joined = " || char(31) || ".join(f"coalesce({f}, '')" for f in query.fields)
+    # One concat_ws per row: chaining || copied the growing text once per value
+    # (2 million persons: 11.5 s of SQLite's time against 6.7 s). concat_ws skips
+    # NULLs, so each value is coalesced to '' to keep its place.
+    values = ", ".join(f"coalesce({f}, '')" for f in query.fields)
+    joined = f"concat_ws(char(31), {values})"
     inner = ", ".join(f"{k} AS {name}" for k, name in zip(query.keys, keys, strict=True))
     after = f"WHERE ({', '.join(query.keys)}) > ({', '.join(['%s'] * len(keys))}) "
     rows_sql = (
@@ -216,8 +220,8 @@ def _read_snapshot() -> Iterator[None]:
 
 
 def _export(path: Path, header: list[str], query: _Query) -> int:
-    # SQLite joins the slices with group_concat(… ORDER BY), SQLite 3.44 on: the
-    # platform's own (eduplus/__init__.py), which also has the bulk copy's reader.
+    # SQLite joins the slices with concat_ws and group_concat(… ORDER BY), SQLite 3.44
+    # on: the platform's own (eduplus/__init__.py), which also has the bulk copy's reader.
     if connection.vendor == "sqlite" and sqlite_copy_available():
         return _write_sqlite(path, header, query)
     return _write(path, header, query)

@@ -491,15 +491,17 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path) -> int:
         width *= 2  # a row wider than the sample's: read again with room to spare
     else:
         raise TabularError(_("文件中有的行列数过多（超过 %(n)d 列）") % {"n": width})
-    # Drop the spare columns nobody used.
+    # Drop the spare columns nobody used (in place: no copy of the file's cells).
     counts = _one(con, "SELECT " + ", ".join(f"count(c{i})" for i in range(width)) + " FROM raw")
     used = max([i + 1 for i, n in enumerate(counts or ()) if n] or [1])
-    if used < width:
-        con.execute(
-            "ALTER TABLE raw RENAME TO raw_wide; CREATE TABLE raw AS SELECT rn, "
-            + ", ".join(f"c{i}" for i in range(used))
-            + " FROM raw_wide; DROP TABLE raw_wide"
-        )
+    for i in range(width - 1, used - 1, -1):
+        con.execute(f"ALTER TABLE raw DROP COLUMN c{i}")
+    # rn, the record's number in the file: the table holds the records in the file's
+    # order (DuckDB preserves insertion order), so its row id numbers them; a window
+    # row_number() over the read made the parallel read wait for order (2 million
+    # rows: 2.3 s against 1.3 s).
+    con.execute("ALTER TABLE raw ADD COLUMN rn BIGINT")
+    con.execute("UPDATE raw SET rn = rowid + 1")
     return used
 
 
@@ -507,7 +509,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, delimiter: str, width:
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     for parallel in ("true", "false"):
         sql = (
-            "CREATE OR REPLACE TABLE raw AS SELECT row_number() OVER () AS rn, * "
+            "CREATE OR REPLACE TABLE raw AS SELECT * "
             f"FROM read_csv({normalize.sql_text(str(path))}, header = false, "
             f"delim = {normalize.sql_text(delimiter)}, quote = '\"', escape = '\"', "
             "all_varchar = true, null_padding = true, strict_mode = false, "
@@ -1074,7 +1076,10 @@ def _prepare(
             width = _load(con, path, batch.file_name, workdir)
         except TabularError as exc:
             raise ImportFailure(str(exc)) from exc
-        head = con.execute(f"SELECT * FROM raw ORDER BY rn LIMIT {HEADER_SCAN_ROWS}").fetchall()
+        cells = ", ".join(f"c{i}" for i in range(width))
+        head = con.execute(
+            f"SELECT rn, {cells} FROM raw ORDER BY rn LIMIT {HEADER_SCAN_ROWS}"
+        ).fetchall()
         try:
             layout = normalize.detect_header(
                 [(int(r[0]), list(r[1:])) for r in head],
@@ -1086,7 +1091,10 @@ def _prepare(
             normalize.require_columns(layout)
         except normalize.HeaderError as exc:
             raise ImportFailure(str(exc)) from exc
-        blank = "trim(" + " || ".join(f"coalesce(c{i}, '')" for i in range(width)) + ") = ''"
+        # Every cell empty or spaces; checked cell by cell, so that a row stops being a
+        # candidate at its first filled cell (one text of all its cells per row cost a
+        # file of 2 million rows 0.8 s, twice).
+        blank = "(" + " AND ".join(f"coalesce(trim(c{i}), '') = ''" for i in range(width)) + ")"
         blank_row = _one(con, f"SELECT count(*) FROM raw WHERE rn > {layout.row} AND {blank}")
         # k, the 1-based data row number: a sort of the whole file only when blank rows
         # (skipped) make it differ from the row number.

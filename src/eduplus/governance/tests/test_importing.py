@@ -188,6 +188,33 @@ def test_csv_encodings_are_detected(gov_schools: Any, tmp_path: Path, encoding: 
     check_sample_batch(importing.batch_import_file(source_code="xueji", path=path))
 
 
+@pytest.mark.parametrize("line_breaks", [0, 15])
+def test_a_big_csv_keeps_every_records_number(tmp_path: Path, line_breaks: int) -> None:
+    """A file big enough for several buffers of DuckDB's reader keeps its records
+    numbered in the file's order: read in parallel (both threads), or sequentially
+    when quoted line breaks in cells forbid that."""
+    path = tmp_path / "big.csv"
+    writer = duckdb.connect()
+    writer.execute(
+        f"COPY (SELECT i, CASE WHEN {line_breaks} > 0 AND i % 100000 = 7 "
+        "THEN 'two' || chr(10) || 'lines' "
+        "ELSE repeat('x', 20) END AS note, md5(CAST(i AS VARCHAR)) AS h FROM range(1500000) "
+        f"t(i) ORDER BY i) TO '{path}' (FORMAT csv, HEADER false)"
+    )
+    writer.close()
+    con = importing._duck(2)
+    try:
+        width = importing._load_csv(con, path, tmp_path)
+        assert width == 3
+        rows = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE rn <> CAST(c0 AS BIGINT) + 1), "
+            "count(*) FILTER (WHERE c1 LIKE '%' || chr(10) || '%') FROM raw"
+        ).fetchall()
+    finally:
+        con.close()
+    assert rows == [(1_500_000, 0, line_breaks)]
+
+
 def test_an_xlsx_with_a_title_row_and_excel_cells(gov_schools: Any, tmp_path: Path) -> None:
     workbook = Workbook()
     sheet = workbook.active

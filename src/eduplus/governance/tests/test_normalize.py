@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from eduplus.core import idnumber
 from eduplus.governance import normalize
@@ -362,3 +364,34 @@ def test_record_key_is_the_files_record_number_else_the_data_row_number() -> Non
     assert [r["record_key"] for r in rows] == ["R-9", "R-10"]
     plain = normalize_rows(HEADER, [good(), good(id="")], schools=SCHOOLS)
     assert [r["record_key"] for r in plain] == ["1", "2"]
+
+
+# Whitespace of every kind, full-width letters, digits and space, and ordinary text.
+_CELL_ALPHABET = " \t\r\n\u00a0\u200b\ufeff\u3000ＡＺａ１９（）－，张三·a1-X"
+
+
+@pytest.fixture(scope="module")
+def cleaning() -> Any:
+    import duckdb
+
+    con = duckdb.connect()
+    normalize.install(con)
+    con.execute(f"CREATE MACRO clean_full(s) AS {normalize.CLEAN_SQL}")
+    yield con
+    con.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells=st.lists(st.text(alphabet=_CELL_ALPHABET, max_size=8), min_size=1, max_size=20))
+def test_the_quick_path_of_cleaning_gives_what_the_full_cleaning_gives(
+    cleaning: Any, cells: list[str]
+) -> None:
+    rows = cleaning.execute(
+        "SELECT s, clean(s), clean_full(s) FROM (SELECT unnest(?) AS s)", [[*cells, None]]
+    ).fetchall()
+    assert len(rows) == len(cells) + 1
+    for cell, quick, full in rows:
+        assert quick == full, cell
+        # Never any whitespace at the ends, nor a full-width character left.
+        left = set(quick or "") & set("ＡＺａ１９\u3000")
+        assert quick is None or (quick == quick.strip() and not left)
