@@ -650,6 +650,31 @@ def test_batches_run_answers_in_order_and_leaves_batches_not_queued_alone(
     assert importing.batches_run([]) == []
 
 
+def test_batches_read_ahead_are_all_written_and_a_bad_one_fails_alone(
+    gov_schools: Any, tmp_path: Path
+) -> None:
+    source = SourceSystem.objects.get(code="xueji")
+    files = [
+        ("a.csv", csv_bytes(HEADER, [ROWS[0]])),
+        ("b.csv", b"\x00\x01" * 50),  # not a CSV: fails while the next ones are read
+        ("c.csv", csv_bytes(HEADER, ROWS)),
+        ("d.csv", csv_bytes(HEADER, [ROWS[4]])),
+        ("e.csv", csv_bytes(HEADER, [ROWS[1], ROWS[4]])),
+    ]
+    batches = [
+        importing.batch_create(
+            source=source, file_name=name, data=data, region=f.region("41"), actor=None
+        )[0]
+        for name, data in files
+    ]
+    done = importing.batches_run(batches)
+    assert [b.status for b in done] == ["done", "failed", "done", "done", "done"]
+    assert [b.rows_read for b in done] == [1, 0, 5, 1, 2]
+    for batch in done:
+        assert SourceRecord.objects.filter(batch=batch).count() == batch.rows_read
+        assert importing.progress_read(batch).phase in ("done", "failed")
+
+
 def test_a_batch_waiting_to_be_written_keeps_beating(
     gov_schools: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -674,6 +699,20 @@ def test_a_batch_waiting_to_be_written_keeps_beating(
     later = later + dt.timedelta(minutes=5)
     writer("writing", 10, 100)
     assert importing.progress_read(batch).heartbeat == later
+    # …and, through it, for one queued behind it, not yet read (read ahead).
+    queued, _created = importing.batch_create(
+        source=source, file_name="q.csv", data=csv_bytes(HEADER, ROWS[:2]),
+        region=f.region("41"), actor=None,
+    )  # fmt: skip
+    assert importing._claim(queued)
+    behind = importing._Tracker(queued.pk, None)
+    behind("reading", 0, 0)
+    tracker.waiting = behind
+    later = later + dt.timedelta(minutes=5)
+    writer("writing", 20, 100)
+    assert importing.progress_read(batch).heartbeat == later
+    assert importing.progress_read(queued).heartbeat == later
+    assert not importing.batch_is_stale(queued, stale_after=dt.timedelta(minutes=10))
     tracker("writing", 1, 5)
     monkeypatch.setattr(importing.timezone, "now", lambda: later + dt.timedelta(hours=1))
     tracker.beat()  # only a waiting batch is beaten for; a writing one beats itself
