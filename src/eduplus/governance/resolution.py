@@ -657,6 +657,8 @@ def _assign_people(con: duckdb.DuckDBPyConnection, *, next_person_id: int) -> No
 NARROW_KEY_LIMITS = (2**22, 2**40)
 # Persons of one record skip the golden values' aggregate (tests compare both ways).
 SPLIT_SINGLES = True
+# Sources counted per person through a 64-bit mask while there are at most this many.
+SOURCE_MASK_MAX = 62
 
 
 def _golden_values(con: duckdb.DuckDBPyConnection, authority: dict[str, str]) -> None:
@@ -670,6 +672,7 @@ def _golden_values(con: duckdb.DuckDBPyConnection, authority: dict[str, str]) ->
     bounds = con.execute("SELECT max(batch_id), max(unique_id) FROM recs").fetchall()[0]
     narrow = (bounds[0] or 0) < NARROW_KEY_LIMITS[0] and (bounds[1] or 0) < NARROW_KEY_LIMITS[1]
     number, batch_shift, source_shift = ("BIGINT", 40, 62) if narrow else ("HUGEINT", 50, 100)
+    record_mask = (1 << batch_shift) - 1  # the ranking number's unique_id bits
     authorities = sorted({authority.get(item, "") for item in PROVENANCE_ITEMS} | {""})
     key_of = {auth: f"k{i}" for i, auth in enumerate(authorities)}
     keys = ", ".join(
@@ -684,14 +687,28 @@ def _golden_values(con: duckdb.DuckDBPyConnection, authority: dict[str, str]) ->
         # c_<item>: the sources disagree (two or more distinct values), a conflict;
         # compared by 64-bit hash, so that no copy of each text is kept per person.
         hashed = f"CASE WHEN {present} THEN hash({expr}) END"
+        # s_<item>, the winning record: the low bits of the largest ranking number (a
+        # max, where an arg_max kept a second value per person and item).
         parts.append(
             f"arg_max({expr}, {key}) FILTER (WHERE {present}) AS v_{item}, "
-            f"arg_max(unique_id, {key}) FILTER (WHERE {present}) AS s_{item}, "
+            f"CAST(max({key}) FILTER (WHERE {present}) & {record_mask} AS BIGINT) AS s_{item}, "
             f"min({hashed}) IS DISTINCT FROM max({hashed}) AS c_{item}"
         )
         single_parts.append(
             f"CASE WHEN {present} THEN {expr} END AS v_{item}, "
             f"CASE WHEN {present} THEN unique_id END AS s_{item}, false AS c_{item}"
+        )
+    # The number of sources of a person: the bits of a mask of them (a count(DISTINCT)
+    # is a second aggregate joined back), while there are few enough sources.
+    sources = [row[0] for row in con.execute("SELECT DISTINCT source FROM recs").fetchall()]
+    source_count = "count(DISTINCT r.source)"
+    if len(sources) <= SOURCE_MASK_MAX:
+        whens = " ".join(
+            f"WHEN {sql_text(code)} THEN {bit}"
+            for bit, code in enumerate(sorted(c for c in sources if c is not None))
+        )
+        source_count = (
+            f"CAST(bit_count(bit_or(CAST(1 AS BIGINT) << CASE r.source {whens} END)) AS BIGINT)"
         )
     name_key = key_of[authority.get("name", "")]
     # A person of one record takes that record's values as they are: only the others
@@ -712,9 +729,9 @@ def _golden_values(con: duckdb.DuckDBPyConnection, authority: dict[str, str]) ->
             )
         )
         SELECT cp.person_id, cp.is_new_person, cp.persons_before,
-               count(*) AS record_count, count(DISTINCT r.source) AS source_count,
+               count(*) AS record_count, {source_count} AS source_count,
                bool_or(r.id_number IS NOT NULL) AS any_id,
-               arg_max(r.region_id, r.batch_id) AS fallback_region,
+               arg_max(r.region_id, r.base) AS fallback_region,
                arg_max(r.person_type, {name_key}) AS person_type,
                {", ".join(parts)}
         FROM clusters c

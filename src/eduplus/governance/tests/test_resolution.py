@@ -404,8 +404,8 @@ def test_exports_hold_one_row_per_linked_record_and_per_person(
 
 @pytest.mark.parametrize(
     "setting",
-    [("NARROW_KEY_LIMITS", (0, 0)), ("SPLIT_SINGLES", False)],
-    ids=["hugeint ranking", "single-record persons aggregated too"],
+    [("NARROW_KEY_LIMITS", (0, 0)), ("SPLIT_SINGLES", False), ("SOURCE_MASK_MAX", 0)],
+    ids=["hugeint ranking", "single-record persons aggregated too", "sources counted"],
 )
 def test_golden_values_are_the_same_by_either_way_of_computing_them(
     three_sources: dict[str, Any], monkeypatch: pytest.MonkeyPatch, setting: tuple[str, Any]
