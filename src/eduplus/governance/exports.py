@@ -159,10 +159,13 @@ def _write_sqlite(path: Path, header: list[str], query: _Query) -> int:
         f"ORDER BY {', '.join(query.keys)} LIMIT {SQLITE_CHUNK}"
     )
     # The keys beside max(pos) are those of the slice's last row (SQLite gives a bare
-    # column the value of the row where the query's one max() was found).
+    # column the value of the row where the query's one max() was found). The lines are
+    # joined in the order the sorted subquery gives them: an ORDER BY inside
+    # group_concat sorted every slice once more (3.6 million links: 5.5 s → 3.8 s).
+    # The tests compare the file byte for byte with the csv module's.
     slice_sql = (
         f"SELECT count(*), max(pos), {', '.join(keys)}, "  # noqa: S608 - fixed SQL
-        f"group_concat(line, char(30) ORDER BY pos) FROM ("
+        f"group_concat(line, char(30)) FROM ("
         f"SELECT {inner}, {query.position} AS pos, {joined} AS line "
         f"FROM {query.source} {{where}}"
         f"ORDER BY {', '.join(query.keys)} LIMIT {SQLITE_CHUNK})"
@@ -220,7 +223,7 @@ def _read_snapshot() -> Iterator[None]:
 
 
 def _export(path: Path, header: list[str], query: _Query) -> int:
-    # SQLite joins the slices with concat_ws and group_concat(… ORDER BY), SQLite 3.44
+    # SQLite joins the slices with concat_ws and group_concat, concat_ws from SQLite 3.44
     # on: the platform's own (eduplus/__init__.py), which also has the bulk copy's reader.
     if connection.vendor == "sqlite" and sqlite_copy_available():
         return _write_sqlite(path, header, query)
