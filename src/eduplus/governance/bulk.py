@@ -389,6 +389,7 @@ def sqlite_copy(
     conflict: str = "",
     progress: Callable[[int, int], None] | None = None,
     chunk_rows: int | None = None,
+    rows_of: str | None = None,
 ) -> int:
     """``INSERT INTO table (columns…) SELECT …`` from a DuckDB query into SQLite, at C
     speed on both sides: DuckDB writes the rows as CSV files of ``chunk_rows`` rows, and
@@ -406,6 +407,12 @@ def sqlite_copy(
     :class:`CopyError`. ``constants`` are columns given as SQLite SQL; ``conflict`` an
     upsert clause (``ON CONFLICT …``). ``progress`` is called with (rows written,
     total) after each file.
+
+    ``rows_of``: ``select`` reads every row of this DuckDB table (no WHERE, no ORDER
+    BY), whose own order is the order to write: each file then takes its rows by row id
+    straight from it, where the rows were otherwise first copied into a temporary table
+    (2 million golden records: 0.9 s). Its row ids must run without gaps (a table
+    created, not deleted from): a gap makes a file short, which is refused.
     """
     if not sqlite_copy_available():
         raise RuntimeError(
@@ -417,11 +424,15 @@ def sqlite_copy(
     workdir: Path | None = None
     chunks: Generator[tuple[Path, int], None, None] | None = None
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE bulk_copy_rows AS {select}")
-        described = con.execute("DESCRIBE bulk_copy_rows").fetchall()
+        if rows_of is None:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE bulk_copy_rows AS {select}")
+            rows_sql, counted = "SELECT * FROM bulk_copy_rows", "bulk_copy_rows"
+        else:
+            rows_sql, counted = select, rows_of
+        described = con.execute(f"DESCRIBE {rows_sql}").fetchall()
         if len(described) != len(columns):
             raise CopyError(f"{len(described)} values for {len(columns)} columns of {table}")
-        row = con.execute("SELECT count(*) FROM bulk_copy_rows").fetchone()
+        row = con.execute(f"SELECT count(*) FROM {counted}").fetchone()  # noqa: S608
         total = int(row[0]) if row else 0
         if not total:
             return 0
@@ -437,7 +448,7 @@ def sqlite_copy(
                 fields.append(f"replace({column}, chr(0), '')")
             elif kind in ("DOUBLE", "FLOAT", "REAL"):
                 bad = con.execute(
-                    f"SELECT count(*) FROM bulk_copy_rows WHERE NOT isfinite({column})"  # noqa: S608
+                    f"SELECT count(*) FROM ({rows_sql}) WHERE NOT isfinite({column})"  # noqa: S608
                 ).fetchone()
                 if bad and bad[0]:
                     raise CopyError(f"{bad[0]} values of {table}.{name} are not finite numbers")
@@ -459,9 +470,10 @@ def sqlite_copy(
         def files() -> Iterator[tuple[Path, int]]:
             for number, start in enumerate(range(0, total, size)):
                 path = folder / f"{number}.csv"
+                # rowid: of the temporary table, or of rows_of (select's one table).
                 con.execute(
-                    f"COPY (SELECT {', '.join(fields)} FROM bulk_copy_rows "  # noqa: S608
-                    f"WHERE rowid >= {start} AND rowid < {start + size}) "
+                    f"COPY (SELECT {', '.join(fields)} FROM ({rows_sql} "  # noqa: S608
+                    f"WHERE rowid >= {start} AND rowid < {start + size})) "
                     f"TO {_sql_string(str(path))} (FORMAT csv, HEADER false)"
                 )
                 yield path, min(size, total - start)

@@ -290,7 +290,8 @@ def write_golden(
     )
     src_cols = ", ".join(f"g.s_{item}" for item in PROVENANCE_ITEMS)
     # In person order, so that the golden table's rows lie in the order of the persons
-    # (the persons export and every roster read them together).
+    # (the persons export and every roster read them together); written in the table's
+    # own order.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE w_golden AS
@@ -303,6 +304,7 @@ def write_golden(
                left(coalesce(g.v_title, ''), 32), g.record_count, g.source_count,
                {stamp_sql} AS updated_at, {src_cols}
         FROM golden g LEFT JOIN recs school_rec ON school_rec.unique_id = g.s_school
+        ORDER BY g.person_id
         """
     )
     conflict_parts = []
@@ -364,7 +366,7 @@ def write_golden(
         # Only persons that existed before can hold golden records and conflicts to
         # replace (a person's are deleted with it, and new ids were never used).
         ("touched", "SELECT person_id FROM w_people WHERE NOT is_new_person ORDER BY person_id"),
-        ("golden", "SELECT * FROM w_golden ORDER BY person_id"),
+        ("golden", "SELECT * FROM w_golden"),  # in person order (above)
         ("conflicts", "SELECT * FROM w_conflicts"),
         ("reviews", "SELECT * FROM w_reviews"),
     )
@@ -385,12 +387,20 @@ def write_golden(
         *,
         constants: dict[str, str] | None = None,
         conflict: str = "",
+        whole: str | None = None,
     ) -> None:
         """The rows of fetch ``name`` into ``table``: copied on SQLite, else through
-        Python (``constants``: further columns as SQL; ``conflict``: an upsert clause)."""
+        Python (``constants``: further columns as SQL; ``conflict``: an upsert clause;
+        ``whole``: the one DuckDB table the fetch reads whole, in its own order)."""
         if copying:
             sqlite_copy(
-                con, dict(fetches)[name], table, columns, constants=constants, conflict=conflict
+                con,
+                dict(fetches)[name],
+                table,
+                columns,
+                constants=constants,
+                conflict=conflict,
+                rows_of=whole,
             )
             return
         consts = constants or {}
@@ -487,6 +497,7 @@ def write_golden(
                             "updated_at",
                             *(f"src_{item}" for item in PROVENANCE_ITEMS),
                         ],
+                        whole="w_golden",
                     )
                 with written.step("conflicts and reviews"):
                     write(

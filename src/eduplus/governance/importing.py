@@ -1396,6 +1396,7 @@ def _write_records(
                     constants=constants,
                     progress=lambda done, total: tracker("writing", done, total),
                     chunk_rows=max(PROGRESS_EVERY, bulk.COPY_CHUNK_ROWS),
+                    rows_of="recs",
                 )
                 side = bulk.Background(meanwhile)
         except BaseException:

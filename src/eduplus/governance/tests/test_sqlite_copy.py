@@ -182,3 +182,47 @@ def test_a_select_that_does_not_match_the_columns_is_refused(table: str) -> None
             duck([(1, "x", 1, 0.5, None)]), "SELECT k, t, i, r FROM src", table, COLUMNS
         )
     assert stored(table) == []
+
+
+def test_rows_read_straight_from_their_table_arrive_as_through_a_copy(table: str) -> None:
+    """``rows_of``: each file takes its rows by row id from the one table the select
+    reads, in that table's order; the values are those of the copied way."""
+    rows = [
+        (k, f"v{k}" if k % 3 else None, k * 10, k / 3, dt.date(2012, 3, k)) for k in range(1, 12)
+    ]
+    select = "SELECT k + 100, t, i, r, d FROM src"
+    seen: list[tuple[int, int]] = []
+    bulk.sqlite_copy(duck(rows), select, table, COLUMNS, chunk_rows=4)
+    copied = stored(table)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM copy_probe")
+    con = duck(rows)
+    written = bulk.sqlite_copy(
+        con,
+        select,
+        table,
+        COLUMNS,
+        chunk_rows=4,
+        rows_of="src",
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert written == 11 and seen == [(4, 11), (8, 11), (11, 11)]
+    assert stored(table) == copied
+    assert "bulk_copy_rows" not in {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+    assert con.execute("SELECT count(*) FROM src").fetchone() == (11,)  # left as it was
+
+
+def test_rows_read_straight_from_a_table_with_gaps_are_refused_not_lost(table: str) -> None:
+    con = duck([(k, "x", None, None, None) for k in range(1, 10)])
+    con.execute("DELETE FROM src WHERE k = 2")  # its row id stays unused
+    with pytest.raises(bulk.CopyError, match="rows reached"), transaction.atomic():
+        bulk.sqlite_copy(con, "SELECT * FROM src", table, COLUMNS, chunk_rows=3, rows_of="src")
+    assert stored(table) == []
+
+
+def test_numbers_read_straight_from_their_table_are_checked_too(table: str) -> None:
+    con = duck([(1, "x", 1, 0.5, None)])
+    con.execute("INSERT INTO src VALUES (2, 'y', 2, CAST('nan' AS DOUBLE), NULL)")
+    with pytest.raises(bulk.CopyError, match="not finite"), transaction.atomic():
+        bulk.sqlite_copy(con, "SELECT * FROM src", table, COLUMNS, rows_of="src")
+    assert stored(table) == []
