@@ -11,10 +11,14 @@ unique index rebuilt over a duplicate fails the transaction like the row would h
 
 PostgreSQL needs none of this (``COPY`` and its own buffer management); there the
 context manager does nothing.
+
+One thing happens after the caller's transaction: copying the write-ahead log of a big
+commit into the database file, in a second thread (:func:`sqlite_checkpoint_after`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import re
@@ -41,6 +45,7 @@ if TYPE_CHECKING:
     import duckdb
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 # Page cache while a big write runs (KiB).
 BULK_CACHE_KIB = int(os.environ.get("EDUPLUS_SQLITE_BULK_CACHE_MIB", "512")) * 1024
@@ -185,8 +190,11 @@ def sqlite_checkpoint_after(enabled: bool = True) -> Iterator[bool]:
     the database file itself (SQLite's automatic checkpoint, gigabytes after a big
     import, mostly waiting for the disk); a second thread does that right after, on its
     own connection, while the caller goes on (readers see the data from the log
-    meanwhile; a checkpoint cut short is finished by the next one). Yields whether it
-    is deferred: only outside any transaction, on a file database in WAL mode."""
+    meanwhile; a checkpoint cut short is finished by the next one: the next big write's,
+    or SQLite's automatic one after some later commit). The log cannot restart while a
+    write follows at once (the batches of one import), so it grows to their sum until
+    then. Yields whether it is deferred: only outside any transaction, on a file
+    database in WAL mode."""
     if not enabled or connection.vendor != "sqlite" or connection.in_atomic_block:
         yield False
         return
@@ -213,12 +221,16 @@ def _checkpoint_later(path: str) -> None:
     def run() -> None:
         import sqlite3  # the process's SQLite (eduplus/__init__.py)
 
-        with _checkpoint_lock, suppress(Exception):  # best effort: the next one finishes it
-            con = sqlite3.connect(path, timeout=20)
+        with _checkpoint_lock:
             try:
-                con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            finally:
-                con.close()
+                # mode=rw: a database deleted meanwhile is not created again, empty.
+                con = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=20)
+                try:
+                    con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                finally:
+                    con.close()
+            except Exception:  # best effort: a later checkpoint copies what this did not
+                logger.warning("checkpoint after a big write failed", exc_info=True)
 
     # Not a daemon: a command's process waits for it before it exits.
     thread = threading.Thread(target=run, name="eduplus-checkpoint")
@@ -419,6 +431,9 @@ def sqlite_copy(
             "This SQLite has no vsv CSV reader: install the locked dependencies "
             "(sqlean.py, see eduplus/__init__.py)."
         )
+    if rows_of is not None and conflict:
+        # An upsert may skip rows on purpose: a file short of a gap could not be told.
+        raise ValueError("rows_of cannot be combined with an upsert")
     constants = dict(constants or {})
     size = max(1, chunk_rows or COPY_CHUNK_ROWS)
     workdir: Path | None = None

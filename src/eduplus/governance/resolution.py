@@ -672,6 +672,8 @@ def _golden_values(con: duckdb.DuckDBPyConnection, authority: dict[str, str]) ->
     bounds = con.execute("SELECT max(batch_id), max(unique_id) FROM recs").fetchall()[0]
     narrow = (bounds[0] or 0) < NARROW_KEY_LIMITS[0] and (bounds[1] or 0) < NARROW_KEY_LIMITS[1]
     number, batch_shift, source_shift = ("BIGINT", 40, 62) if narrow else ("HUGEINT", 50, 100)
+    if (bounds[1] or 0) >= 1 << batch_shift:  # the record's bits would reach the batch's
+        raise ResolutionError("record ids beyond 2^50 cannot be ranked")
     record_mask = (1 << batch_shift) - 1  # the ranking number's unique_id bits
     authorities = sorted({authority.get(item, "") for item in PROVENANCE_ITEMS} | {""})
     key_of = {auth: f"k{i}" for i, auth in enumerate(authorities)}
@@ -700,16 +702,17 @@ def _golden_values(con: duckdb.DuckDBPyConnection, authority: dict[str, str]) ->
         )
     # The number of sources of a person: the bits of a mask of them (a count(DISTINCT)
     # is a second aggregate joined back), while there are few enough sources.
-    sources = [row[0] for row in con.execute("SELECT DISTINCT source FROM recs").fetchall()]
+    sources = sorted(
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT source FROM recs WHERE source IS NOT NULL"
+        ).fetchall()
+    )
     source_count = "count(DISTINCT r.source)"
-    if len(sources) <= SOURCE_MASK_MAX:
-        whens = " ".join(
-            f"WHEN {sql_text(code)} THEN {bit}"
-            for bit, code in enumerate(sorted(c for c in sources if c is not None))
-        )
-        source_count = (
-            f"CAST(bit_count(bit_or(CAST(1 AS BIGINT) << CASE r.source {whens} END)) AS BIGINT)"
-        )
+    if 0 < len(sources) <= SOURCE_MASK_MAX:
+        whens = " ".join(f"WHEN {sql_text(code)} THEN {bit}" for bit, code in enumerate(sources))
+        mask = f"bit_or(CAST(1 AS BIGINT) << CASE r.source {whens} END)"
+        source_count = f"CAST(coalesce(bit_count({mask}), 0) AS BIGINT)"
     name_key = key_of[authority.get("name", "")]
     # A person of one record takes that record's values as they are: only the others
     # go through the aggregate (a third of the persons of a province have one record,

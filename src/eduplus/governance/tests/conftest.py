@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,16 @@ from eduplus.testing.database import committed_db  # noqa: F401 - a fixture of t
 CODE_A1 = "2141990101"  # primary school, 中原区 410102
 CODE_A2 = "3141990102"  # junior middle school, 中原区 410102
 CODE_B1 = "2141990201"  # primary school, 龙亭区 410202
+
+
+@pytest.fixture(autouse=True)
+def checkpoints_finished() -> Iterator[None]:
+    """A test's big commits are copied into the database file before the next test
+    (and its flush) begins."""
+    yield
+    from eduplus.governance import bulk
+
+    bulk.checkpoints_wait()
 
 
 @pytest.fixture(autouse=True)

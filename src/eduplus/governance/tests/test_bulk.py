@@ -15,6 +15,9 @@ from django.db import IntegrityError, connection, transaction
 
 from eduplus.governance import bulk
 from eduplus.people.models import Person
+from eduplus.testing.database import (  # noqa: F401 - autouse, module scope: restores after flushes
+    shared_database_restored,
+)
 
 pytestmark = [
     pytest.mark.django_db,
@@ -144,7 +147,7 @@ def _main_file_rows(table: str) -> int | None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_big_commit_leaves_the_checkpoint_to_a_second_thread() -> None:
+def test_a_big_commit_leaves_the_checkpoint_to_a_second_thread(committed_db: Any) -> None:
     if connection.vendor != "sqlite":
         pytest.skip("SQLite only")
     with connection.cursor() as cursor:

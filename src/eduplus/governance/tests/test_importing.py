@@ -115,7 +115,7 @@ def test_a_csv_with_bom_is_imported_row_by_row_with_lineage_and_audit(
     assert batch.region_id == "41" and batch.created_by == steward
     assert SourceRecord.objects.get(batch=batch, record_key="R1").row_number == 2
     assert batch.mapping["身份证件号"] == "id_number" and batch.mapping["记录号"] == "record_key"
-    assert phases[0] == "reading" and phases[-1] == "done"
+    assert phases[:2] == ["queued", "reading"] and phases[-1] == "done"
     assert {"normalising", "report", "writing"} <= set(phases)
     assert hook_calls == [batch.pk]
     # The upload is kept by content; progress reached the end.
@@ -706,13 +706,19 @@ def test_a_batch_waiting_to_be_written_keeps_beating(
     )  # fmt: skip
     assert importing._claim(queued)
     behind = importing._Tracker(queued.pk, None)
-    behind("reading", 0, 0)
+    behind("queued", 0, 0)
     tracker.waiting = behind
     later = later + dt.timedelta(minutes=5)
     writer("writing", 20, 100)
     assert importing.progress_read(batch).heartbeat == later
     assert importing.progress_read(queued).heartbeat == later
     assert not importing.batch_is_stale(queued, stale_after=dt.timedelta(minutes=10))
+    # While the one before it is being read, the queued one still gets the beats.
+    tracker("normalising", 3, 5)
+    later = later + dt.timedelta(minutes=5)
+    writer("writing", 30, 100)
+    assert importing.progress_read(batch).phase == "normalising"  # not undone by a beat
+    assert importing.progress_read(queued).heartbeat == later
     tracker("writing", 1, 5)
     monkeypatch.setattr(importing.timezone, "now", lambda: later + dt.timedelta(hours=1))
     tracker.beat()  # only a waiting batch is beaten for; a writing one beats itself

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import F
 
 from eduplus.core import idnumber
 from eduplus.governance import bulk
@@ -450,8 +451,13 @@ def test_golden_values_are_the_same_by_either_way_of_computing_them(
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite joins the rows itself")
 @pytest.mark.parametrize("awkward", [False, True], ids=["plain values", "values to quote"])
+@pytest.mark.parametrize("shuffled", [False, True], ids=["stored in order", "out of order"])
 def test_exports_joined_by_sqlite_are_the_bytes_the_csv_module_writes(
-    three_sources: dict[str, Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch, awkward: bool
+    three_sources: dict[str, Any],
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    awkward: bool,
+    shuffled: bool,
 ) -> None:
     from eduplus.governance import exports
     from eduplus.governance.models import GoldenRecord
@@ -466,6 +472,15 @@ def test_exports_joined_by_sqlite_are_the_bytes_the_csv_module_writes(
         Person.objects.filter(pk=first).update(birth_date=None, name='王,"五"')
         record = SourceRecord.objects.filter(link__isnull=False).order_by("batch_id", "row_number")
         SourceRecord.objects.filter(pk=record[0].pk).update(record_key='K,1"x')
+    if shuffled:
+        # Records stored out of their row order: each slice is read through the index
+        # in key order, and its lines must be joined in that order, not the table's.
+        for batch_id in SourceRecord.objects.values_list("batch_id", flat=True).distinct():
+            rows = SourceRecord.objects.filter(batch_id=batch_id)
+            top = max(rows.values_list("row_number", flat=True)) + 1
+            far = 10 * top  # out of the way first: the pair stays unique throughout
+            rows.update(row_number=F("row_number") + far)
+            rows.update(row_number=far + top - F("row_number"))  # reversed: top - n
     monkeypatch.setattr(exports, "SQLITE_CHUNK", 3)  # slices across batches
     for header, query in (
         (exports.LINK_COLUMNS, exports._LINKS),

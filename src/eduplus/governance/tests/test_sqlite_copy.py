@@ -226,3 +226,16 @@ def test_numbers_read_straight_from_their_table_are_checked_too(table: str) -> N
     with pytest.raises(bulk.CopyError, match="not finite"), transaction.atomic():
         bulk.sqlite_copy(con, "SELECT * FROM src", table, COLUMNS, rows_of="src")
     assert stored(table) == []
+
+
+def test_rows_read_straight_from_a_table_cannot_be_upserted(table: str) -> None:
+    with pytest.raises(ValueError, match="upsert"):
+        bulk.sqlite_copy(
+            duck([(1, "x", None, None, None)]),
+            "SELECT * FROM src",
+            table,
+            COLUMNS,
+            rows_of="src",
+            conflict="ON CONFLICT (k) DO NOTHING",
+        )
+    assert stored(table) == []
