@@ -158,6 +158,16 @@ def sqlite_bulk_tables(
             cursor.execute(f"PRAGMA threads = {threads}")
 
 
+def _sqlite_outside_transaction(enabled: bool) -> bool:
+    """Whether a pragma around a transaction can change now: asked for, on SQLite, and
+    outside any transaction (the pragmas that matter cannot change inside one); the
+    connection is then open."""
+    if not enabled or connection.vendor != "sqlite" or connection.in_atomic_block:
+        return False
+    connection.ensure_connection()
+    return True
+
+
 @contextmanager
 def sqlite_foreign_keys_unchecked(enabled: bool = True) -> Iterator[bool]:
     """Around a transaction that writes many rows whose references the caller checks
@@ -165,10 +175,9 @@ def sqlite_foreign_keys_unchecked(enabled: bool = True) -> Iterator[bool]:
     (a quarter of the cost of an imported row). Yields whether the checks are off: the
     pragma cannot change inside a transaction, so inside one (as in the tests) they
     stay on. Does nothing off SQLite."""
-    if not enabled or connection.vendor != "sqlite" or connection.in_atomic_block:
+    if not _sqlite_outside_transaction(enabled):
         yield False
         return
-    connection.ensure_connection()
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA foreign_keys = OFF")
     try:
@@ -195,10 +204,9 @@ def sqlite_checkpoint_after(enabled: bool = True) -> Iterator[bool]:
     write follows at once (the batches of one import), so it grows to their sum until
     then. Yields whether it is deferred: only outside any transaction, on a file
     database in WAL mode."""
-    if not enabled or connection.vendor != "sqlite" or connection.in_atomic_block:
+    if not _sqlite_outside_transaction(enabled):
         yield False
         return
-    connection.ensure_connection()
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode")
         row = cursor.fetchone()

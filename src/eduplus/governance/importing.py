@@ -963,9 +963,7 @@ def batches_run(
                 )
             finally:
                 shutil.rmtree(current.workdir, ignore_errors=True)
-            if start_error is not None and not pending:
-                raise start_error
-        if start_error is not None:
+        if start_error is not None:  # once every batch started is settled
             raise start_error
     return results
 
