@@ -12,15 +12,19 @@ through Python's csv module one by one. Both write the same bytes (tested).
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import itertools
+import os
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from django.db import connection
 
-from eduplus.governance.bulk import sqlite_big_cache, sqlite_copy_available
+from eduplus.governance.bulk import BULK_CACHE_KIB, sqlite_big_cache, sqlite_copy_available
 
 LINK_COLUMNS = ["source", "record_key", "person_id"]
 PERSON_COLUMNS = [
@@ -57,6 +61,9 @@ class _Query:
     source: str
     keys: list[str]
     position: str
+    # The table of ``source`` whose key index splits an export into ranges (with the
+    # alias the keys use).
+    driver: str
 
     def sql(self) -> str:
         return (
@@ -73,6 +80,7 @@ _LINKS = _Query(
     "JOIN people_person p ON p.id = l.person_id",
     ["r.batch_id", "r.row_number"],
     "r.batch_id * 4294967296 + r.row_number",  # row numbers stay below 2^32
+    "governance_sourcerecord r",
 )
 _PERSONS = _Query(
     [
@@ -105,6 +113,7 @@ _PERSONS = _Query(
     # identifier made every row a random lookup (2 million people: 125 s).
     ["g.person_id"],
     "g.person_id",
+    "governance_goldenrecord g",
 )
 
 
@@ -135,8 +144,10 @@ SQLITE_CHUNK = 50_000
 # Between the values of a row and between rows in SQLite's text (the ASCII unit and
 # record separators, which no value holds; a slice where one does is written the slow
 # way).
-_UNIT, _RECORD = "\x1f", "\x1e"
-_SPECIAL = (",", '"', "\n", "\r")
+# The text comes as bytes (UTF-8: no byte of a multibyte character is ASCII), which
+# Python counts and replaces without decoding and encoding it again.
+_UNIT, _RECORD = b"\x1f", b"\x1e"
+_SPECIAL = (b",", b'"', b"\n", b"\r")
 
 
 def _write_sqlite(path: Path, header: list[str], query: _Query) -> int:
@@ -144,7 +155,51 @@ def _write_sqlite(path: Path, header: list[str], query: _Query) -> int:
     rows (read in keyset order) into one text, values and rows separated by control
     characters, which Python turns into CSV with two replacements when no value needs
     quoting, and otherwise through the csv module. Reading every value into Python was
-    two thirds of the time (2 million persons: 18 s)."""
+    two thirds of the time (2 million persons: 18 s).
+
+    A big export outside a transaction is read in EXPORT_READERS key ranges at once,
+    each on a connection of its own (SQLite releases the interpreter while it reads),
+    all in one snapshot of the database; the ranges after the first are written to
+    files of their own and appended in order."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite_big_cache(), _read_snapshot(query) as readers:
+        if readers is None:
+            with path.open("w", encoding="utf-8-sig", newline="") as fh:
+                csv.writer(fh).writerow(header)
+                with connection.cursor() as cursor:
+                    return _write_range(_django_execute(cursor), fh, query, None, None)
+        return _write_ranges(path, header, query, readers)
+
+
+# Big exports read this many key ranges at once on SQLite (one per core, up to four).
+EXPORT_READERS = max(
+    1, int(os.environ.get("EDUPLUS_EXPORT_READERS", "0")) or min(4, os.cpu_count() or 1)
+)
+# ... from this many rows of the driving table on.
+PARALLEL_MIN_ROWS = 100_000
+# How much of the database file each reader maps (SQLite caps it at its own limit).
+EXPORT_MMAP_BYTES = 1 << 40
+
+_Execute = Callable[[str, Sequence[Any]], Any]
+
+
+def _django_execute(cursor: Any) -> _Execute:
+    def execute(sql: str, params: Sequence[Any]) -> Any:
+        cursor.execute(sql.replace("?", "%s"), params)
+        return cursor
+
+    return execute
+
+
+def _write_range(
+    execute: _Execute,
+    fh: TextIO,
+    query: _Query,
+    low: Sequence[Any] | None,
+    high: Sequence[Any] | None,
+) -> int:
+    """The rows whose keys lie in [``low``, ``high``) (``None``: unbounded) into ``fh``,
+    slice by slice; answers their number. SQL placeholders are ``?``."""
     keys = [f"k{i}" for i in range(len(query.keys))]
     width = len(query.fields)
     # One concat_ws per row: chaining || copied the growing text once per value
@@ -153,81 +208,178 @@ def _write_sqlite(path: Path, header: list[str], query: _Query) -> int:
     values = ", ".join(f"coalesce({f}, '')" for f in query.fields)
     joined = f"concat_ws(char(31), {values})"
     inner = ", ".join(f"{k} AS {name}" for k, name in zip(query.keys, keys, strict=True))
-    after = f"WHERE ({', '.join(query.keys)}) > ({', '.join(['%s'] * len(keys))}) "
-    rows_sql = (
-        f"SELECT {', '.join(query.fields)} FROM {query.source} {{where}}"  # noqa: S608
-        f"ORDER BY {', '.join(query.keys)} LIMIT {SQLITE_CHUNK}"
-    )
-    # The keys beside max(pos) are those of the slice's last row (SQLite gives a bare
-    # column the value of the row where the query's one max() was found). The lines are
-    # joined in the order the sorted subquery gives them: an ORDER BY inside
-    # group_concat sorted every slice once more (3.6 million links: 5.5 s → 3.8 s).
-    # The tests compare the file byte for byte with the csv module's.
-    slice_sql = (
-        f"SELECT count(*), max(pos), {', '.join(keys)}, "  # noqa: S608 - fixed SQL
-        f"group_concat(line, char(30)) FROM ("
-        f"SELECT {inner}, {query.position} AS pos, {joined} AS line "
-        f"FROM {query.source} {{where}}"
-        f"ORDER BY {', '.join(query.keys)} LIMIT {SQLITE_CHUNK})"
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    row_value = f"({', '.join(query.keys)})"
+    marks = f"({', '.join(['?'] * len(keys))})"
+    writer = csv.writer(fh)
     count = 0
     last: list[Any] = []
-    with (
-        path.open("w", encoding="utf-8-sig", newline="") as fh,
-        sqlite_big_cache(),
-        _read_snapshot(),
-        connection.cursor() as cursor,
-    ):
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        while True:
-            where = after if last else ""
-            cursor.execute(slice_sql.format(where=where), last)
-            row = cursor.fetchone()
-            if not row or not row[0]:
-                break
-            rows, text = int(row[0]), str(row[-1])
-            plain = (
-                text.count(_UNIT) == rows * (width - 1)
-                and text.count(_RECORD) == rows - 1
-                and not any(c in text for c in _SPECIAL)
+    while True:
+        conditions, params = [], []
+        if last:
+            conditions.append(f"{row_value} > {marks}")
+            params += last
+        elif low is not None:
+            conditions.append(f"{row_value} >= {marks}")
+            params += list(low)
+        if high is not None:
+            conditions.append(f"{row_value} < {marks}")
+            params += list(high)
+        where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
+        # The keys beside max(pos) are those of the slice's last row (SQLite gives a
+        # bare column the value of the row where the query's one max() was found). The
+        # lines are joined in the order the sorted subquery gives them: an ORDER BY
+        # inside group_concat sorted every slice once more (3.6 million links: 5.5 s →
+        # 3.8 s). The tests compare the file byte for byte with the csv module's.
+        slice_sql = (
+            f"SELECT count(*), max(pos), {', '.join(keys)}, "  # noqa: S608 - fixed SQL
+            f"CAST(group_concat(line, char(30)) AS BLOB) FROM ("
+            f"SELECT {inner}, {query.position} AS pos, {joined} AS line "
+            f"FROM {query.source} {where}"
+            f"ORDER BY {', '.join(query.keys)} LIMIT {SQLITE_CHUNK})"
+        )
+        row = execute(slice_sql, params).fetchone()
+        if not row or not row[0]:
+            break
+        rows, text = int(row[0]), bytes(row[-1])
+        plain = (
+            text.count(_UNIT) == rows * (width - 1)
+            and text.count(_RECORD) == rows - 1
+            and not any(c in text for c in _SPECIAL)
+        )
+        if plain:
+            fh.flush()  # the header and any line the csv module wrote go first
+            fh.buffer.write(text.replace(_UNIT, b",").replace(_RECORD, b"\r\n"))
+            fh.buffer.write(b"\r\n")
+        else:
+            rows_sql = (
+                f"SELECT {', '.join(query.fields)} FROM {query.source} {where}"  # noqa: S608
+                f"ORDER BY {', '.join(query.keys)} LIMIT {SQLITE_CHUNK}"
             )
-            if plain:
-                fh.write(text.replace(_UNIT, ",").replace(_RECORD, "\r\n"))
-                fh.write("\r\n")
-            else:
-                cursor.execute(rows_sql.format(where=where), last)
-                writer.writerows(cursor.fetchall())
-            count += rows
-            last = list(row[2:-1])
+            writer.writerows(execute(rows_sql, params).fetchall())
+        count += rows
+        last = list(row[2:-1])
     return count
 
 
+def _write_ranges(path: Path, header: list[str], query: _Query, readers: list[Any]) -> int:
+    """The export in ``len(readers)`` key ranges, one per connection and thread, each
+    into a file of its own, then appended to the first in order."""
+    bounds = _split_keys(readers[0], query, len(readers))
+    ranges = list(itertools.pairwise([None, *bounds, None]))
+    parts = [path] + [path.with_name(f".{path.name}.part{i}") for i in range(1, len(ranges))]
+
+    def run(index: int) -> int:
+        low, high = ranges[index]
+        cursor = readers[index].cursor()
+        try:
+            encoding = "utf-8-sig" if index == 0 else "utf-8"
+            with parts[index].open("w", encoding=encoding, newline="") as fh:
+                if index == 0:
+                    csv.writer(fh).writerow(header)
+                return _write_range(cursor.execute, fh, query, low, high)
+        finally:
+            cursor.close()
+
+    try:
+        with ThreadPoolExecutor(len(ranges), thread_name_prefix="eduplus-export") as pool:
+            counts = list(pool.map(run, range(len(ranges))))
+        with path.open("ab") as out:
+            for part in parts[1:]:
+                with part.open("rb") as fh:
+                    shutil.copyfileobj(fh, out, 4 << 20)
+    finally:
+        for part in parts[1:]:
+            part.unlink(missing_ok=True)
+    return sum(counts)
+
+
+def _split_keys(reader: Any, query: _Query, ranges: int) -> list[tuple[Any, ...]]:
+    """The keys where each range after the first begins: evenly spaced rows of the
+    query's driving table, read through its key index (duplicates dropped)."""
+    keys = ", ".join(query.keys)
+    total = int(reader.execute(f"SELECT count(*) FROM {query.driver}").fetchone()[0])  # noqa: S608
+    bounds: list[tuple[Any, ...]] = []
+    for i in range(1, ranges):
+        row = reader.execute(
+            f"SELECT {keys} FROM {query.driver} ORDER BY {keys} LIMIT 1 OFFSET ?",  # noqa: S608
+            [total * i // ranges],
+        ).fetchone()
+        if row is not None and (not bounds or tuple(row) > bounds[-1]):
+            bounds.append(tuple(row))
+    return bounds
+
+
 @contextmanager
-def _read_snapshot() -> Iterator[None]:
-    """Every slice of one export reads the same state of the database: one read
-    transaction around them (deferred: it takes no write lock; inside a caller's
-    transaction, that one)."""
+def _read_snapshot(query: _Query) -> Iterator[list[Any] | None]:
+    """Every slice of one export reads the same state of the database.
+
+    Inside a caller's transaction: that one, on the caller's connection (yields
+    ``None``). Else, for a big export, EXPORT_READERS connections of their own, each in
+    a read transaction begun while this connection holds the write lock, so that no
+    commit falls between them (one snapshot); yields them. Else one deferred read
+    transaction on this connection (``None``): it takes no write lock."""
     if connection.in_atomic_block:
-        yield
+        yield None
         return
     connection.ensure_connection()
+    if EXPORT_READERS > 1 and _has_rows(query.driver, PARALLEL_MIN_ROWS):
+        readers: list[Any] = []
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    for _ in range(EXPORT_READERS):
+                        reader = connection.get_new_connection(connection.get_connection_params())
+                        readers.append(reader)
+                        reader.isolation_level = None  # transactions as written below
+                        reader.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+                        # Pages read from the file's mapping, not copied into the cache:
+                        # copying takes a lock the whole process shares, under which
+                        # readers in threads of one process took turns (measured: two
+                        # readers in two threads no faster than one).
+                        reader.execute(f"PRAGMA mmap_size = {EXPORT_MMAP_BYTES}")
+                        reader.execute("BEGIN DEFERRED")
+                        # The read transaction, and with it the snapshot, starts here.
+                        reader.execute(f"SELECT 1 FROM {query.driver} LIMIT 1").fetchall()  # noqa: S608
+                finally:
+                    cursor.execute("ROLLBACK")
+            yield readers
+        finally:
+            for reader in readers:
+                reader.close()  # ends its read transaction
+        return
     with connection.cursor() as cursor:
         cursor.execute("BEGIN DEFERRED")
     try:
-        yield
+        yield None
     finally:
         with connection.cursor() as cursor:
             cursor.execute("COMMIT")
 
 
+def _has_rows(table: str, rows: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT %s)", [rows])  # noqa: S608
+        return int(cursor.fetchone()[0]) >= rows
+
+
 def _export(path: Path, header: list[str], query: _Query) -> int:
-    # SQLite joins the slices with concat_ws and group_concat, concat_ws from SQLite 3.44
-    # on: the platform's own (eduplus/__init__.py), which also has the bulk copy's reader.
-    if connection.vendor == "sqlite" and sqlite_copy_available():
-        return _write_sqlite(path, header, query)
-    return _write(path, header, query)
+    """The export into ``path``, whole or not at all: written beside it under another
+    name and put in its place at the end (a failed export leaves no truncated file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        # SQLite joins the slices with concat_ws and group_concat, concat_ws from SQLite
+        # 3.44 on: the platform's own (eduplus/__init__.py), which also has the bulk
+        # copy's reader.
+        if connection.vendor == "sqlite" and sqlite_copy_available():
+            count = _write_sqlite(partial, header, query)
+        else:
+            count = _write(partial, header, query)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return count
 
 
 def export_links(path: str | Path) -> int:

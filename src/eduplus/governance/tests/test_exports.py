@@ -1,0 +1,159 @@
+"""Big exports on SQLite read several key ranges at once, each on a connection of its
+own, all in one snapshot of the database (the byte-for-byte comparison with the csv
+module for one reader: test_resolution.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+
+from eduplus.governance import exports
+from eduplus.governance.resolution import resolve
+from eduplus.governance.tests.test_resolution import (  # noqa: F401 - fixtures
+    schools,
+    three_sources,
+)
+from eduplus.testing.database import (  # noqa: F401 - autouse, module scope: restores after flushes
+    shared_database_restored,
+)
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("committed_db", "three_sources"),  # regions back first
+    pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's own export path"),
+]
+
+QUERIES = [
+    pytest.param(exports.LINK_COLUMNS, exports._LINKS, id="links"),
+    pytest.param(exports.PERSON_COLUMNS, exports._PERSONS, id="persons"),
+]
+
+
+@pytest.fixture
+def parallel(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every export takes the parallel path, in small slices; answers the number of
+    readers of each export that took it."""
+    monkeypatch.setattr(exports, "SQLITE_CHUNK", 2)
+    monkeypatch.setattr(exports, "PARALLEL_MIN_ROWS", 1)
+    taken: list[int] = []
+    write_ranges = exports._write_ranges
+
+    def spy(path: Path, header: list[str], query: Any, readers: list[Any]) -> int:
+        taken.append(len(readers))
+        return write_ranges(path, header, query, readers)
+
+    monkeypatch.setattr(exports, "_write_ranges", spy)
+    return taken
+
+
+def _other_connection() -> sqlite3.Connection:
+    return sqlite3.connect(str(connection.settings_dict["NAME"]), timeout=0, isolation_level=None)
+
+
+@pytest.mark.parametrize("readers", [2, 3, 7])
+@pytest.mark.parametrize(("header", "query"), QUERIES)
+def test_an_export_read_in_ranges_is_the_file_one_reader_writes(
+    parallel: list[int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    readers: int,
+    header: list[str],
+    query: Any,
+) -> None:
+    resolve(full=True)
+    monkeypatch.setattr(exports, "EXPORT_READERS", readers)
+    ours, reference = tmp_path / "ours.csv", tmp_path / "reference.csv"
+    count = exports._write_sqlite(ours, header, query)
+    assert parallel == [readers]
+    assert count == exports._write(reference, header, query)
+    assert ours.read_bytes() == reference.read_bytes()
+    assert count >= 5  # with 7 readers, more ranges than persons: some are empty
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no parts left
+
+
+@pytest.mark.parametrize(("header", "query"), QUERIES)
+def test_the_readers_share_one_snapshot_that_no_commit_falls_between(
+    parallel: list[int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    header: list[str],
+    query: Any,
+) -> None:
+    resolve(full=True)
+    before = tmp_path / "before.csv"
+    exports._write(before, header, query)
+    wrapper = connections["default"]
+    new_connection = wrapper.get_new_connection
+    refused: list[str] = []
+
+    def opened(params: dict[str, Any]) -> Any:
+        # While the readers begin one after the other, another connection cannot
+        # commit (it would fall between their snapshots).
+        other = _other_connection()
+        try:
+            other.execute("UPDATE people_person SET name = 'X'")
+        except sqlite3.OperationalError as exc:
+            refused.append(str(exc))
+        finally:
+            other.close()
+        return new_connection(params)
+
+    monkeypatch.setattr(wrapper, "get_new_connection", opened)
+    write_ranges = exports._write_ranges
+
+    def commit_first(path: Path, header: list[str], query: Any, readers: list[Any]) -> int:
+        # Once every reader has begun, a commit goes through, and no reader sees it.
+        other = _other_connection()
+        try:
+            other.execute("UPDATE people_person SET name = name || '改'")
+            other.execute("DELETE FROM governance_recordlink")
+        finally:
+            other.close()
+        return write_ranges(path, header, query, readers)
+
+    monkeypatch.setattr(exports, "_write_ranges", commit_first)
+    ours = tmp_path / "ours.csv"
+    exports._write_sqlite(ours, header, query)
+    assert refused and all("locked" in text for text in refused), refused
+    assert ours.read_bytes() == before.read_bytes()
+    after = tmp_path / "after.csv"
+    exports._write(after, header, query)
+    assert after.read_bytes() != before.read_bytes()  # the commit did land
+
+
+def test_a_failing_range_leaves_no_file_and_raises(
+    parallel: list[int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    resolve(full=True)
+    write_range = exports._write_range
+
+    def fail_late(execute: Any, fh: Any, query: Any, low: Any, high: Any) -> int:
+        if low is not None:
+            raise RuntimeError("disk full")
+        return write_range(execute, fh, query, low, high)
+
+    monkeypatch.setattr(exports, "_write_range", fail_late)
+    with pytest.raises(RuntimeError, match="disk full"):
+        exports.export_links(tmp_path / "links.csv")
+    # Neither a truncated export nor its parts.
+    assert not [p.name for p in tmp_path.iterdir() if p.suffix or p.name.startswith(".")]
+
+
+def test_an_export_replaces_the_file_only_once_written_whole(
+    tmp_path: Path,
+) -> None:
+    resolve(full=True)
+    out = tmp_path / "persons.csv"
+    out.write_text("the export before\n", encoding="utf-8")
+    rows = exports.export_persons(out)
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].split(",") == exports.PERSON_COLUMNS and len(lines) == rows + 1
+    assert [p.name for p in tmp_path.iterdir() if p.suffix or p.name.startswith(".")] == [
+        "persons.csv"
+    ]
