@@ -24,7 +24,12 @@ from typing import Any, TextIO
 
 from django.db import connection
 
-from eduplus.governance.bulk import BULK_CACHE_KIB, sqlite_big_cache, sqlite_copy_available
+from eduplus.governance.bulk import (
+    BULK_CACHE_KIB,
+    checkpoints_wait,
+    sqlite_big_cache,
+    sqlite_copy_available,
+)
 
 LINK_COLUMNS = ["source", "record_key", "person_id"]
 PERSON_COLUMNS = [
@@ -324,6 +329,13 @@ def _read_snapshot(query: _Query) -> Iterator[list[Any] | None]:
     connection.ensure_connection()
     if EXPORT_READERS > 1 and _has_rows(query.driver, PARALLEL_MIN_ROWS):
         readers: list[Any] = []
+        # The write-ahead log into the file first (the checkpoints this process started,
+        # then one more): a reader that begins on a log copied whole reads the file
+        # itself, through its mapping; a page still in the log is read the slow way
+        # (measured: the links export right after a resolution, 4.2 s against 2.0 s).
+        checkpoints_wait()
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
         try:
             with connection.cursor() as cursor:
                 cursor.execute("BEGIN IMMEDIATE")
