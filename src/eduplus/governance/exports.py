@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from django.db import connection
+from django.db import OperationalError, connection
 
 from eduplus.governance.bulk import (
     BULK_CACHE_KIB,
@@ -319,42 +319,19 @@ def _read_snapshot(query: _Query) -> Iterator[list[Any] | None]:
     """Every slice of one export reads the same state of the database.
 
     Inside a caller's transaction: that one, on the caller's connection (yields
-    ``None``). Else, for a big export, EXPORT_READERS connections of their own, each in
-    a read transaction begun while this connection holds the write lock, so that no
-    commit falls between them (one snapshot); yields them. Else one deferred read
-    transaction on this connection (``None``): it takes no write lock."""
+    ``None``). Else, for a big export, EXPORT_READERS connections of their own in one
+    snapshot (:func:`_snapshot_readers`); yields them. Else, or while another connection
+    holds the write lock, one deferred read transaction on this connection (``None``):
+    it takes no write lock."""
     if connection.in_atomic_block:
         yield None
         return
     connection.ensure_connection()
+    readers: list[Any] = []
     if EXPORT_READERS > 1 and _has_rows(query.driver, PARALLEL_MIN_ROWS):
-        readers: list[Any] = []
-        # The write-ahead log into the file first (the checkpoints this process started,
-        # then one more): a reader that begins on a log copied whole reads the file
-        # itself, through its mapping; a page still in the log is read the slow way
-        # (measured: the links export right after a resolution, 4.2 s against 2.0 s).
-        checkpoints_wait()
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        readers = _snapshot_readers(query)
+    if readers:
         try:
-            with connection.cursor() as cursor:
-                cursor.execute("BEGIN IMMEDIATE")
-                try:
-                    for _ in range(EXPORT_READERS):
-                        reader = connection.get_new_connection(connection.get_connection_params())
-                        readers.append(reader)
-                        reader.isolation_level = None  # transactions as written below
-                        reader.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
-                        # Pages read from the file's mapping, not copied into the cache:
-                        # copying takes a lock the whole process shares, under which
-                        # readers in threads of one process took turns (measured: two
-                        # readers in two threads no faster than one).
-                        reader.execute(f"PRAGMA mmap_size = {EXPORT_MMAP_BYTES}")
-                        reader.execute("BEGIN DEFERRED")
-                        # The read transaction, and with it the snapshot, starts here.
-                        reader.execute(f"SELECT 1 FROM {query.driver} LIMIT 1").fetchall()  # noqa: S608
-                finally:
-                    cursor.execute("ROLLBACK")
             yield readers
         finally:
             for reader in readers:
@@ -367,6 +344,56 @@ def _read_snapshot(query: _Query) -> Iterator[list[Any] | None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("COMMIT")
+
+
+# How long a big export waits for another connection's write to end before it reads on
+# one connection instead (milliseconds).
+GATE_WAIT_MS = 2000
+
+
+def _snapshot_readers(query: _Query) -> list[Any]:
+    """EXPORT_READERS new connections, each in a read transaction begun while this
+    connection holds the write lock, so that no commit falls between them: one snapshot.
+    None (an empty list) when another connection keeps the write lock for more than
+    GATE_WAIT_MS (a long import): the export then reads on one connection."""
+    # The write-ahead log into the file first (the checkpoints this process started,
+    # then one more): a reader that begins on a log copied whole reads the file itself,
+    # through its mapping; a page still in the log is read the slow way (measured: the
+    # links export right after a resolution, 4.2 s against 2.0 s).
+    checkpoints_wait()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        cursor.execute("PRAGMA busy_timeout")
+        busy_timeout = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA busy_timeout = {GATE_WAIT_MS}")
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        except OperationalError:  # busy: another connection writes
+            return []
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout = {busy_timeout}")
+        readers: list[Any] = []
+        try:
+            for _ in range(EXPORT_READERS):
+                reader = connection.get_new_connection(connection.get_connection_params())
+                readers.append(reader)
+                reader.isolation_level = None  # transactions as written below
+                reader.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+                # Pages read from the file's mapping, not copied into the cache: copying
+                # takes a lock the whole process shares, under which readers in threads
+                # of one process took turns (measured: two readers in two threads no
+                # faster than one).
+                reader.execute(f"PRAGMA mmap_size = {EXPORT_MMAP_BYTES}")
+                reader.execute("BEGIN DEFERRED")
+                # The read transaction, and with it the snapshot, starts here.
+                reader.execute(f"SELECT 1 FROM {query.driver} LIMIT 1").fetchall()  # noqa: S608
+        except BaseException:
+            for reader in readers:
+                reader.close()
+            raise
+        finally:
+            cursor.execute("ROLLBACK")
+    return readers
 
 
 def _has_rows(table: str, rows: int) -> bool:

@@ -157,3 +157,26 @@ def test_an_export_replaces_the_file_only_once_written_whole(
     assert [p.name for p in tmp_path.iterdir() if p.suffix or p.name.startswith(".")] == [
         "persons.csv"
     ]
+
+
+def test_while_another_connection_writes_a_big_export_reads_on_one_connection(
+    parallel: list[int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resolve(full=True)
+    before = tmp_path / "before.csv"
+    exports._write(before, exports.PERSON_COLUMNS, exports._PERSONS)
+    monkeypatch.setattr(exports, "GATE_WAIT_MS", 50)
+    writer = _other_connection()
+    writer.execute("BEGIN IMMEDIATE")  # a long import holds the write lock
+    try:
+        writer.execute("UPDATE people_person SET name = 'X'")
+        rows = exports.export_persons(tmp_path / "persons.csv")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert parallel == []  # not in ranges: it did not wait for the write to end
+    assert rows == len(before.read_bytes().splitlines()) - 1
+    assert (tmp_path / "persons.csv").read_bytes() == before.read_bytes()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] == 20000  # the connection's own wait, back
