@@ -143,6 +143,9 @@ def sqlite_bulk_tables(
         cursor.execute("PRAGMA cache_size")
         row = cursor.fetchone()
         cache = int(row[0]) if row else -2000
+        cursor.execute("PRAGMA cache_spill")  # 0: off; else on, at the cache's size
+        row = cursor.fetchone()
+        spill = "1" if not row or row[0] else "OFF"
         cursor.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
         # Helper threads for the sorts of the index rebuilds (SQLite's default is none).
         cursor.execute("PRAGMA threads")
@@ -157,12 +160,21 @@ def sqlite_bulk_tables(
         yield [name for name, _sql in saved]
         with connection.cursor() as cursor:
             if saved:
+                # Small sort runs, while the pages the write made stay in memory up to
+                # the bulk cache's size as before: spilling them to the log made each
+                # later index read them back from it (3 indexes over 2 million records
+                # written in the same transaction: 4.0 s in one run of 512 MiB, 3.6 s
+                # in runs of 2 MiB that spilled, 2.3 s in runs of 2 MiB that did not).
+                # (In KiB, negative: a number of pages whose lowest byte is 0 reads as
+                # OFF, which would let the dirty pages grow without bound.)
+                cursor.execute(f"PRAGMA cache_spill = -{BULK_CACHE_KIB}")
                 cursor.execute(f"PRAGMA cache_size = -{SORT_CACHE_KIB}")
             for _name, sql in saved:
                 cursor.execute(sql)
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {cache}")
+            cursor.execute(f"PRAGMA cache_spill = {spill}")
             cursor.execute(f"PRAGMA threads = {threads}")
 
 

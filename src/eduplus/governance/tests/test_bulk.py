@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import nullcontext
 from typing import Any
 
 import pytest
@@ -65,6 +66,65 @@ def test_a_duplicate_written_without_its_unique_index_fails_the_whole_write(
                 )
     assert Person.objects.count() == count  # nothing written
     assert index_sql() == before  # and the dropped indexes are back
+
+
+def _pragmas() -> tuple[int, ...]:
+    with connection.cursor() as cursor:
+        values = []
+        for name in ("cache_size", "cache_spill", "threads"):
+            cursor.execute(f"PRAGMA {name}")
+            values.append(int(cursor.fetchone()[0]))
+        return tuple(values)
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["rebuilt", "rolled back"])
+def test_the_rebuild_sorts_in_small_runs_and_gives_the_connection_its_settings_back(
+    db: Any, monkeypatch: pytest.MonkeyPatch, fails: bool
+) -> None:
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(bulk, "REBUILD_MIN_SHARE", 0.0)
+    before, indexes = _pragmas(), index_sql()
+    during: list[tuple[int, ...]] = []
+    real_cursor = connection.cursor
+
+    class Watch:
+        """Notes the settings as each index is created again."""
+
+        def __init__(self) -> None:
+            self.cursor = real_cursor()
+
+        def __enter__(self) -> Watch:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.cursor.close()
+
+        def execute(self, sql: str, params: Any = None) -> Any:
+            if sql.startswith("CREATE") and "INDEX" in sql:
+                during.append(_pragmas())
+            return self.cursor.execute(sql, params)
+
+        def fetchone(self) -> Any:
+            return self.cursor.fetchone()
+
+    with (
+        pytest.raises(RuntimeError) if fails else nullcontext(),
+        transaction.atomic(),
+        bulk.sqlite_bulk({"people_person": (2, None)}) as dropped,
+    ):
+        assert dropped
+        monkeypatch.setattr(connection, "cursor", Watch)
+        if fails:
+            raise RuntimeError("the write failed")
+    monkeypatch.undo()
+    assert _pragmas() == before
+    assert index_sql() == indexes
+    if not fails:
+        assert during and all(cache == -bulk.SORT_CACHE_KIB for cache, _s, _t in during)
+        # dirty pages may stay in memory up to the bulk cache's size (pages of 4 KiB and
+        # their headers)
+        assert all(spill * 4 >= 0.9 * bulk.BULK_CACHE_KIB for _c, spill, _t in during), during
+        assert all(threads == bulk.SORT_THREADS for _c, _s, threads in during)
 
 
 def test_small_writes_and_updates_keep_their_indexes(db: Any) -> None:

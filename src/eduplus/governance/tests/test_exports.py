@@ -12,6 +12,7 @@ import pytest
 from django.db import connection, connections
 
 from eduplus.governance import exports
+from eduplus.governance.models import GoldenRecord, SourceRecord
 from eduplus.governance.resolution import resolve
 from eduplus.governance.tests.test_resolution import (  # noqa: F401 - fixtures
     schools,
@@ -39,6 +40,7 @@ def parallel(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     readers of each export that took it."""
     monkeypatch.setattr(exports, "SQLITE_CHUNK", 2)
     monkeypatch.setattr(exports, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(exports, "EXPORT_READERS", 2)  # whatever the machine's cores
     taken: list[int] = []
     write_ranges = exports._write_ranges
 
@@ -54,6 +56,19 @@ def _other_connection() -> sqlite3.Connection:
     return sqlite3.connect(str(connection.settings_dict["NAME"]), timeout=0, isolation_level=None)
 
 
+def _awkward_values() -> None:
+    """Values the csv module must quote, and the separators SQLite joins with."""
+    texts = ["a,b", 'say "hi"', "two\nlines", "cr\rhere", "", "unit\x1fsep", "rec\x1esep"]
+    for n, golden in enumerate(GoldenRecord.objects.order_by("person_id")):
+        text = texts[n % len(texts)]
+        GoldenRecord.objects.filter(pk=golden.pk).update(address=text, class_name=text)
+    keys = ['K,1"x', "K\n2"]
+    for n, record in enumerate(SourceRecord.objects.filter(link__isnull=False).order_by("-id")):
+        if n % 3 == 0:
+            SourceRecord.objects.filter(pk=record.pk).update(record_key=keys[n % 2])
+
+
+@pytest.mark.parametrize("awkward", [False, True], ids=["plain values", "values to quote"])
 @pytest.mark.parametrize("readers", [2, 3, 7])
 @pytest.mark.parametrize(("header", "query"), QUERIES)
 def test_an_export_read_in_ranges_is_the_file_one_reader_writes(
@@ -63,8 +78,11 @@ def test_an_export_read_in_ranges_is_the_file_one_reader_writes(
     readers: int,
     header: list[str],
     query: Any,
+    awkward: bool,
 ) -> None:
     resolve(full=True)
+    if awkward:
+        _awkward_values()
     monkeypatch.setattr(exports, "EXPORT_READERS", readers)
     ours, reference = tmp_path / "ours.csv", tmp_path / "reference.csv"
     count = exports._write_sqlite(ours, header, query)
@@ -133,10 +151,10 @@ def test_a_failing_range_leaves_no_file_and_raises(
     resolve(full=True)
     write_range = exports._write_range
 
-    def fail_late(execute: Any, fh: Any, query: Any, low: Any, high: Any) -> int:
+    def fail_late(execute: Any, fh: Any, query: Any, low: Any, high: Any, stop: Any) -> int:
         if low is not None:
             raise RuntimeError("disk full")
-        return write_range(execute, fh, query, low, high)
+        return write_range(execute, fh, query, low, high, stop)
 
     monkeypatch.setattr(exports, "_write_range", fail_late)
     with pytest.raises(RuntimeError, match="disk full"):
@@ -166,6 +184,14 @@ def test_while_another_connection_writes_a_big_export_reads_on_one_connection(
     before = tmp_path / "before.csv"
     exports._write(before, exports.PERSON_COLUMNS, exports._PERSONS)
     monkeypatch.setattr(exports, "GATE_WAIT_MS", 50)
+    gates: list[list[Any]] = []
+    snapshot_readers = exports._snapshot_readers
+
+    def gate(query: Any) -> list[Any]:
+        gates.append(snapshot_readers(query))
+        return gates[-1]
+
+    monkeypatch.setattr(exports, "_snapshot_readers", gate)
     writer = _other_connection()
     writer.execute("BEGIN IMMEDIATE")  # a long import holds the write lock
     try:
@@ -174,9 +200,42 @@ def test_while_another_connection_writes_a_big_export_reads_on_one_connection(
     finally:
         writer.execute("ROLLBACK")
         writer.close()
-    assert parallel == []  # not in ranges: it did not wait for the write to end
+    assert gates == [[]]  # it tried, and did not wait for the write to end
+    assert parallel == []  # read on one connection
     assert rows == len(before.read_bytes().splitlines()) - 1
     assert (tmp_path / "persons.csv").read_bytes() == before.read_bytes()
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA busy_timeout")
         assert cursor.fetchone()[0] == 20000  # the connection's own wait, back
+
+
+def test_a_failing_range_stops_the_others_at_their_next_slice(
+    parallel: list[int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resolve(full=True)
+    monkeypatch.setattr(exports, "SQLITE_CHUNK", 1)
+    slices: list[Any] = []
+    write_range = exports._write_range
+
+    def counted(execute: Any, fh: Any, query: Any, low: Any, high: Any, stop: Any) -> int:
+        if low is not None:  # the second range fails at once
+            raise OSError("disk full")
+
+        def execute_counted(sql: str, params: Any) -> Any:
+            stop.wait(5)  # the first range reads on only once the second has failed
+            slices.append(params)
+            return execute(sql, params)
+
+        return write_range(execute_counted, fh, query, low, high, stop)
+
+    monkeypatch.setattr(exports, "_write_range", counted)
+    with pytest.raises(OSError, match="disk full"):
+        exports.export_links(tmp_path / "links.csv")
+    assert len(slices) <= 1  # the slice under way, not the rest of its range
+
+
+def test_an_export_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    resolve(full=True)
+    out = tmp_path / "persons.csv"
+    exports.export_persons(out)
+    assert out.stat().st_mode & 0o777 == 0o600
