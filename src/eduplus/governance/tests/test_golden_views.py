@@ -141,3 +141,37 @@ def test_a_students_contact_phone_shows_it_is_the_guardians_and_where_it_came_fr
     golden.person.refresh_from_db()
     rows = {row.item: row for row in selectors.person_trail(golden)}
     assert rows["phone"].label == "联系电话" and rows["phone"].record is None
+
+
+NAMES = ["张伟", "张伟明", "章伟", "张", "李四", "欧阳娜娜", "\ud7ff尾", "\U0010ffff末", "Zhang"]
+
+
+@pytest.mark.parametrize(
+    "prefix", ["张", "张伟", "章", "欧阳", "李四五", "\ud7ff", "\U0010ffff", "Zh", "伟"]
+)
+def test_a_name_prefix_finds_exactly_the_names_that_begin_with_it(db: Any, prefix: str) -> None:
+    from eduplus.governance.selectors import name_prefix
+    from eduplus.people.models import Person
+
+    people = [f.PersonFactory(name=name) for name in NAMES]
+    found = set(
+        Person.objects.filter(
+            name_prefix("name", prefix), pk__in=[p.pk for p in people]
+        ).values_list("name", flat=True)
+    )
+    assert found == {name for name in NAMES if name.startswith(prefix)}
+
+
+def test_the_persons_search_finds_by_name_prefix_identifier_or_id_number_within_scope(
+    steward: Any, resolved: dict[str, Any]
+) -> None:
+    from eduplus.governance.selectors import golden_records
+
+    golden = zhang(resolved)
+    person = golden.person
+    for q in ("张", "张伟", f" {person.golden_id} ", ID_ZHANG):
+        assert golden in golden_records(steward, q=q), q
+    assert not golden_records(steward, q="伟").filter(pk=golden.pk).exists()  # not inside
+    assert not golden_records(steward, q=ID_ZHANG[:-1]).exists()  # ID numbers: whole only
+    elsewhere = f.user_with_role("data_steward", region="4202")
+    assert not golden_records(elsewhere, q="张伟").exists()
