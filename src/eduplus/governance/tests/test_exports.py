@@ -239,3 +239,30 @@ def test_an_export_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     out = tmp_path / "persons.csv"
     exports.export_persons(out)
     assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_export_to_a_pipe_closed_early_ends_quietly_and_is_audited(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from eduplus.core.models import AuditEntry
+    from eduplus.governance.cli import export as export_cli
+
+    resolve(full=True)
+
+    def closed_early(path: Any) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    silenced: list[bool] = []
+    monkeypatch.setattr(export_cli, "export_persons", closed_early)
+    monkeypatch.setattr(export_cli, "_silence_stdout", lambda: silenced.append(True))
+    out = StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("data", "export", "persons", "--out", "/dev/stdout", stdout=out)
+    assert exited.value.code == 1 and silenced == [True]
+    assert out.getvalue() == ""  # no "exported" line for a read cut short
+    entry = AuditEntry.objects.filter(action="governance.export_persons").latest("id")
+    assert entry.details == {"via": "cli", "rows": None, "complete": False}
