@@ -112,7 +112,20 @@ def region_subtree_upper_bound(code: str) -> str:
     """
     if not code:
         raise ValueError("empty region code")
-    return code[:-1] + chr(ord(code[-1]) + 1)
+    upper = prefix_upper_bound(code)
+    if upper is None:
+        raise ValueError(f"bad region code {code!r}")
+    return upper
+
+
+def prefix_upper_bound(prefix: str) -> str | None:
+    """The smallest string above every string that starts with ``prefix`` (non-empty),
+    in code point order (SQLite's, and UTF-8's byte order); ``None`` when the last
+    character is the highest there is (no bound is needed)."""
+    following = ord(prefix[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:  # surrogates are no characters: skip them
+        following = 0xE000
+    return prefix[:-1] + chr(following) if following <= 0x10FFFF else None
 
 
 def region_subtree_q(field_path: str, code: str) -> Q:

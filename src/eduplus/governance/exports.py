@@ -309,22 +309,15 @@ def _write_ranges(path: Path, header: list[str], query: _Query, readers: list[An
         with ThreadPoolExecutor(len(ranges), thread_name_prefix="eduplus-export") as pool:
             futures = [pool.submit(run, index) for index in range(len(ranges))]
             try:
-                counts = [future.result() for future in futures]
-            except BaseException as exc:
-                stop.set()
-                # The first real failure, not a range that gave up because of it.
-                first = next(
-                    (
-                        f.exception()
-                        for f in futures
-                        if f.done() and not isinstance(f.exception(), _Stopped | None)
-                    ),
-                    None,
-                )
                 wait(futures)
-                if first is not None and first is not exc:
-                    raise first from None
-                raise
+            finally:
+                stop.set()  # interrupted while waiting: the ranges stop at their next slice
+        # The first real failure, not a range that gave up because of it.
+        for future in futures:
+            error = future.exception()
+            if error is not None and not isinstance(error, _Stopped):
+                raise error
+        counts = [future.result() for future in futures]
         with path.open("ab") as out:
             for part in parts[1:]:
                 with part.open("rb") as fh:

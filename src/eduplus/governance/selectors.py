@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
+from eduplus.core.scoping import prefix_upper_bound
 from eduplus.governance.models import (
     GOLDEN_TEXT_ITEMS,
     PROVENANCE_ITEMS,
@@ -55,11 +56,9 @@ def name_prefix(field: str, prefix: str) -> Q:
     if connection.vendor != "sqlite" or not prefix:
         return condition
     condition &= Q(**{f"{field}__gte": prefix})
-    following = ord(prefix[-1]) + 1
-    if 0xD800 <= following <= 0xDFFF:  # surrogates are no characters: skip them
-        following = 0xE000
-    if following <= 0x10FFFF:
-        condition &= Q(**{f"{field}__lt": prefix[:-1] + chr(following)})
+    upper = prefix_upper_bound(prefix)
+    if upper is not None:
+        condition &= Q(**{f"{field}__lt": upper})
     return condition
 
 
